@@ -1,0 +1,17 @@
+#pragma once
+
+namespace gpupoor {
+
+// Number of physical cores (falls back to logical CPUs when the topology
+// cannot be read).
+int physicalCoreCount();
+
+// Sets LibTorch's intra-op thread count for the whole process. Debian's
+// LibTorch 1.13 starts with one thread, so every entry point calls this.
+// `threads` <= 0 means physicalCoreCount().
+void setComputeThreads(int threads);
+
+// The intra-op thread count currently in force.
+int computeThreads();
+
+}  // namespace gpupoor

@@ -1,0 +1,2 @@
+// Anchor for the shared test helper library and its precompiled header.
+#include "test_paths.h"
