@@ -15,6 +15,7 @@
 #include "core/common/scheme.h"
 #include "core/engine/settings.h"
 #include "core/env/machine_info.h"
+#include "core/metrics/metric_results.h"
 #include "core/model/layers.h"
 
 namespace gpupoor {
@@ -37,7 +38,7 @@ struct ComponentMemory {
   MemoryFootprint footprint;
 };
 
-// What loading one copy produced.
+// Memory and load time of one loaded copy.
 struct CopyInfo {
   ModelCopy copy = ModelCopy::Fp32;
   QuantScheme scheme = QuantScheme::Fp32;
@@ -67,6 +68,7 @@ struct SpeedStats {
   double decodeTokensPerSecond = 0.0;
   double totalMs = 0.0;
   int repeats = 1;                  // generations the medians were taken over
+  SpeedMode mode = SpeedMode::Concurrent;
 };
 
 // One prompt through the FP32 copy and one INT8 copy of one model.
@@ -83,22 +85,6 @@ struct PromptResult {
   double bleu = 0.0;  // INT8 text as hypothesis, FP32 text as reference
   SpeedStats fp32Speed;
   SpeedStats int8Speed;
-};
-
-struct PerplexityResult {
-  double perplexity = 0.0;
-  double meanNll = 0.0;          // nats per scored token
-  double nllStandardError = 0.0; // standard error of meanNll
-  std::int64_t tokensScored = 0;
-  std::int64_t windows = 0;
-};
-
-// KL(FP32 || INT8) of next-token distributions over the perplexity positions.
-struct KldResult {
-  double meanKld = 0.0;
-  double p99Kld = 0.0;
-  double top1Agreement = 0.0;   // fraction in [0, 1] of positions with the same argmax
-  std::int64_t positions = 0;
 };
 
 struct PerplexityComparison {

@@ -26,6 +26,7 @@ SpeedMode parseSpeedMode(const std::string& name);
 // line, rows joined with "\n\n").
 enum class TextReading { Plain, Wikitext };
 std::string textReadingName(TextReading reading);
+// Throws InvalidArgument for names other than "plain" and "wikitext".
 TextReading parseTextReading(const std::string& name);
 
 struct PerplexitySettings {
