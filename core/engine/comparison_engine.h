@@ -23,7 +23,8 @@ class ComparisonEngine {
 
   // Validates `settings` (throws InvalidArgument on empty models or prompts,
   // or when a run is already going) and starts the run in the background.
-  // `sink` receives every event; the last one is RunFinishedEvent.
+  // `sink` receives every event; the last one is RunFinishedEvent, sent
+  // after running() has turned false. The sink must not call start() itself.
   void start(ComparisonSettings settings, EventSink sink);
 
   // Asks the run to stop between tokens or perplexity windows. Returns at once.
