@@ -430,14 +430,29 @@ void TestPackage::unpackedBinaryListsDemoModel() {
   // TODO: drop this skip once the models command is on main.
   if (!help.standardOutput.contains(QStringLiteral("  models "))) QSKIP("the models command is not built yet");
 
-  const auto models = runProcess(binary, {QStringLiteral("models")}, unpackedEnvironment());
-  const QString failure = describeFailure(binary + " models", models);
+  const auto models =
+      runProcess(binary, {QStringLiteral("models"), QStringLiteral("--json")}, unpackedEnvironment());
+  const QString failure = describeFailure(binary + " models --json", models);
   QVERIFY2(failure.isEmpty(), qPrintable(failure));
-  QVERIFY2(models.standardOutput.contains(QStringLiteral("gpt2-demo")),
-           qPrintable("gpt2-demo is not listed: " + models.standardOutput));
-  const QString installedModelDir = QDir(m_rootDir).filePath(QStringLiteral("usr/share/gpupoor/models/gpt2-demo"));
-  QVERIFY2(models.standardOutput.contains(installedModelDir),
-           qPrintable("the demo model is not listed from " + installedModelDir + ": " + models.standardOutput));
+  QJsonParseError parseError;
+  const auto document = QJsonDocument::fromJson(models.standardOutput.toUtf8(), &parseError);
+  QVERIFY2(parseError.error == QJsonParseError::NoError,
+           qPrintable(parseError.errorString() + " in: " + models.standardOutput));
+  QVERIFY2(document.isArray(), qPrintable("expected a JSON array, got: " + models.standardOutput));
+
+  QJsonObject demo;
+  for (const auto& value : document.array()) {
+    if (value.toObject().value(QStringLiteral("name")).toString() == QStringLiteral("gpt2-demo")) {
+      demo = value.toObject();
+    }
+  }
+  QVERIFY2(!demo.isEmpty(), qPrintable("gpt2-demo is not listed: " + models.standardOutput));
+  QCOMPARE(demo.value(QStringLiteral("source")).toString(), QStringLiteral("bundled"));
+  // The model must come from the unpacked share/gpupoor, not from the source
+  // tree that the lookup falls back to.
+  const QString installedModelDir = QFileInfo(
+      QDir(m_rootDir).filePath(QStringLiteral("usr/share/gpupoor/models/gpt2-demo"))).canonicalFilePath();
+  QCOMPARE(QFileInfo(demo.value(QStringLiteral("path")).toString()).canonicalFilePath(), installedModelDir);
 }
 
 void TestPackage::desktopFileValid() {
