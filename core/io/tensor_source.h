@@ -14,22 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/io/tensor_info.h"
+
 namespace gpupoor {
-
-enum class DType { F32, F16, BF16, I8, U8, I32, I64, F64, Bool };
-
-// Name as safetensors spells it ("F32", "BF16", ...).
-std::string_view dtypeName(DType dtype);
-std::size_t dtypeSize(DType dtype);
-
-struct TensorInfo {
-  std::string name;
-  DType dtype = DType::F32;
-  std::vector<std::int64_t> shape;
-  std::filesystem::path file;  // the file that holds the data
-
-  std::int64_t numel() const;
-};
 
 class TensorSource {
  public:
