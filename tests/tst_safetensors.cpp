@@ -15,6 +15,7 @@
 
 #include "core/common/atomic_file.h"
 #include "core/common/errors.h"
+#include "core/io/mapped_file.h"
 #include "core/io/safetensors_reader.h"
 #include "core/io/safetensors_writer.h"
 #include "core/io/tensor_source.h"
@@ -68,6 +69,16 @@ std::vector<std::uint16_t> storedHalfWords(const gpupoor::SafetensorsReader& rea
   return words;
 }
 
+// Resident memory of file-backed pages (RssFile in /proc/self/status), in bytes.
+std::int64_t residentFileBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("RssFile:", 0) == 0) return std::stoll(line.substr(8)) * 1024;
+  }
+  return -1;
+}
+
 }  // namespace
 
 class TestSafetensors : public QObject {
@@ -79,6 +90,7 @@ class TestSafetensors : public QObject {
   void float16WidensExactly();
   void bfloat16WidensExactly();
   void releaseKeepsTensorReadable();
+  void releaseRangeDropsResidentPages();
   void malformedFileRejected_data();
   void malformedFileRejected();
   void missingTensorNamed();
@@ -175,6 +187,41 @@ void TestSafetensors::releaseKeepsTensorReadable() {
   source->release("wte.weight");
   const at::Tensor after = source->loadFloat32("wte.weight");
   QVERIFY(at::equal(before, after));
+}
+
+void TestSafetensors::releaseRangeDropsResidentPages() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::filesystem::path path = dir.filePath("big.bin").toStdString();
+  constexpr std::size_t kFileBytes = 64 * 1024 * 1024;
+  writeBytes(path, std::string(kFileBytes, '\x01'));
+
+  const gpupoor::MappedFile file(path);
+  QCOMPARE(file.sizeBytes(), kFileBytes);
+  const std::int64_t before = residentFileBytes();
+  QVERIFY(before >= 0);
+
+  // Touch one byte per page so every page is mapped in.
+  unsigned sum = 0;
+  for (std::size_t offset = 0; offset < kFileBytes; offset += 4096) {
+    sum += static_cast<unsigned>(file.bytes()[offset]);
+  }
+  QCOMPARE(sum, static_cast<unsigned>(kFileBytes / 4096));
+  const std::int64_t touched = residentFileBytes();
+  QVERIFY2(touched - before > static_cast<std::int64_t>(kFileBytes) * 9 / 10,
+           qPrintable(QString("resident grew by %1 bytes").arg(touched - before)));
+
+  // Unaligned range: the pages it covers go, the last page stays readable.
+  file.releaseRange(1, kFileBytes - 2);
+  const std::int64_t released = residentFileBytes();
+  QVERIFY2(touched - released > static_cast<std::int64_t>(kFileBytes) * 9 / 10,
+           qPrintable(QString("resident shrank by %1 bytes").arg(touched - released)));
+  QCOMPARE(static_cast<int>(file.bytes()[kFileBytes - 1]), 1);
+  QCOMPARE(static_cast<int>(file.bytes()[0]), 1);
+
+  // Ranges past the end are clipped instead of failing.
+  file.releaseRange(kFileBytes - 10, 1000);
+  file.releaseRange(kFileBytes + 10, 10);
 }
 
 void TestSafetensors::malformedFileRejected_data() {
