@@ -28,13 +28,21 @@ PositionDivergence compareLogits(const at::Tensor& referenceLogits, const at::Te
         "cannot compare logits of shapes {} and {}: expected the same [positions, vocabulary] shape",
         shapeText(referenceLogits), shapeText(candidateLogits)));
   }
+  return compareLogProbabilities(at::log_softmax(referenceLogits.to(at::kFloat), /*dim=*/-1),
+                                 at::log_softmax(candidateLogits.to(at::kFloat), /*dim=*/-1));
+}
+
+PositionDivergence compareLogProbabilities(const at::Tensor& referenceLog, const at::Tensor& candidateLog) {
+  if (referenceLog.sizes() != candidateLog.sizes() || referenceLog.dim() != 2) {
+    throw InvalidArgument(fmt::format(
+        "cannot compare log-probabilities of shapes {} and {}: expected the same [positions, vocabulary] shape",
+        shapeText(referenceLog), shapeText(candidateLog)));
+  }
   // KL(P || Q) = sum_v P(v) (log P(v) - log Q(v)), from log-softmax so that
-  // large logits do not overflow.
-  const at::Tensor referenceLog = at::log_softmax(referenceLogits.to(at::kFloat), /*dim=*/-1);
-  const at::Tensor candidateLog = at::log_softmax(candidateLogits.to(at::kFloat), /*dim=*/-1);
+  // large logits do not overflow. The argmax of log-softmax is that of the logits.
   const at::Tensor perPosition =
       (referenceLog.exp() * (referenceLog - candidateLog)).sum(/*dim=*/-1).to(at::kDouble).contiguous();
-  const at::Tensor same = referenceLogits.argmax(/*dim=*/-1).eq(candidateLogits.argmax(/*dim=*/-1));
+  const at::Tensor same = referenceLog.argmax(/*dim=*/-1).eq(candidateLog.argmax(/*dim=*/-1));
 
   PositionDivergence divergence;
   const double* values = perPosition.data_ptr<double>();
@@ -68,16 +76,16 @@ PairedPerplexity comparePerplexity(const LogitsFunction& reference, const Logits
     for (std::size_t w = batch.first; w < batch.last; ++w) {
       const auto row = static_cast<std::int64_t>(w - batch.first);
       const TokenWindow& window = windows[w];
-      const std::vector<double> referenceWindow = windowNll(referenceLogits[row], ids, window);
-      const std::vector<double> candidateWindow = windowNll(candidateLogits[row], ids, window);
+      // One log-softmax per copy serves both the NLL and the divergence, at
+      // exactly the positions that perplexity scores.
+      const at::Tensor referenceLog = at::log_softmax(targetRows(referenceLogits[row], window), /*dim=*/-1);
+      const at::Tensor candidateLog = at::log_softmax(targetRows(candidateLogits[row], window), /*dim=*/-1);
+      const std::vector<double> referenceWindow = targetNll(referenceLog, ids, window);
+      const std::vector<double> candidateWindow = targetNll(candidateLog, ids, window);
       referenceNll.insert(referenceNll.end(), referenceWindow.begin(), referenceWindow.end());
       candidateNll.insert(candidateNll.end(), candidateWindow.begin(), candidateWindow.end());
 
-      // The same positions that perplexity scores: the rows before each target.
-      const std::int64_t first = window.targetBegin - 1 - window.begin;
-      const std::int64_t count = window.end - window.targetBegin;
-      const PositionDivergence divergence = compareLogits(referenceLogits[row].narrow(0, first, count),
-                                                          candidateLogits[row].narrow(0, first, count));
+      const PositionDivergence divergence = compareLogProbabilities(referenceLog, candidateLog);
       kld.insert(kld.end(), divergence.kld.begin(), divergence.kld.end());
       sameTop1 += divergence.sameTop1;
     }

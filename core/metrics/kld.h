@@ -29,6 +29,9 @@ struct PositionDivergence {
 };
 PositionDivergence compareLogits(const at::Tensor& referenceLogits, const at::Tensor& candidateLogits);
 
+// Same from log-probabilities (log-softmax of the logits) of shape [N, V].
+PositionDivergence compareLogProbabilities(const at::Tensor& referenceLog, const at::Tensor& candidateLog);
+
 // Runs both models over the windows of `ids` (see computePerplexity) and
 // compares their distributions at every scored position. Throws as
 // computePerplexity does, and InvalidArgument when the two models return

@@ -44,14 +44,20 @@ std::vector<TokenWindow> planWindows(std::int64_t tokenCount, int maxLength, int
   return windows;
 }
 
+at::Tensor targetRows(const at::Tensor& windowLogits, const TokenWindow& window) {
+  // Position p predicts token p + 1, so the rows start one before the first target.
+  return windowLogits.narrow(0, window.targetBegin - 1 - window.begin, window.end - window.targetBegin)
+      .to(at::kFloat);
+}
+
 std::vector<double> windowNll(const at::Tensor& windowLogits, std::span<const std::int64_t> ids,
                               const TokenWindow& window) {
+  return targetNll(at::log_softmax(targetRows(windowLogits, window), /*dim=*/-1), ids, window);
+}
+
+std::vector<double> targetNll(const at::Tensor& logProbabilities, std::span<const std::int64_t> ids,
+                              const TokenWindow& window) {
   const std::int64_t targets = window.end - window.targetBegin;
-  // Position p predicts token p + 1, so the logits rows start one before the
-  // first target.
-  const at::Tensor rows =
-      windowLogits.narrow(0, window.targetBegin - 1 - window.begin, targets).to(at::kFloat);
-  const at::Tensor logProbabilities = at::log_softmax(rows, /*dim=*/-1);
   std::vector<std::int64_t> targetIds(ids.begin() + window.targetBegin, ids.begin() + window.end);
   const at::Tensor targetTensor =
       at::from_blob(targetIds.data(), {targets, 1}, at::kLong).clone();

@@ -80,6 +80,14 @@ PerplexityResult computePerplexity(const LogitsFunction& model, std::span<const 
 std::vector<double> windowNll(const at::Tensor& windowLogits, std::span<const std::int64_t> ids,
                               const TokenWindow& window);
 
+// The logits rows that predict the targets of `window`: [end - targetBegin, V].
+at::Tensor targetRows(const at::Tensor& windowLogits, const TokenWindow& window);
+
+// Negative log-likelihoods of the targets of `window` from log-probabilities
+// of its target rows (see targetRows).
+std::vector<double> targetNll(const at::Tensor& targetLogProbabilities, std::span<const std::int64_t> ids,
+                              const TokenWindow& window);
+
 // Builds a PerplexityResult from per-token NLLs.
 PerplexityResult summarizeNll(std::span<const double> tokenNll, std::int64_t windows);
 
