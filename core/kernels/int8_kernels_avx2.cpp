@@ -1,0 +1,255 @@
+// AVX2+FMA INT8 kernels (built with -mavx2 -mfma -mf16c).
+//
+// Both matmuls use register tiles of kTileRows weight rows x 1 or 2 tokens so
+// each loaded weight vector is used for every token of the tile, in the loop
+// order of tile_loop.h. Decode (n = 1) streams each weight row once with several
+// independent accumulators.
+//
+// w8a8 uses the sign trick: maddubs(|x|, sign(w, x)) multiplies unsigned |x|
+// by w * sgn(x), which equals w * x. Both are in [-127, 127], so a pair sum
+// is at most 2 * 127 * 127 = 32258 and the int16 stage never saturates.
+//
+// No ATen, spdlog or std algorithm headers here (see int8_kernels_isa.h).
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "core/kernels/int8_kernels_isa.h"
+#include "core/kernels/tile_loop.h"
+
+namespace gpupoor::kernels {
+namespace {
+
+// Weight rows per register tile.
+constexpr int kTileRows = 4;
+// Rows per cache chunk: small enough that kRowChunk rows of 5120 int8 values
+// (80 KiB) stay in L2 while every token passes over them.
+constexpr std::int64_t kRowChunk = 16;
+
+float horizontalSum(__m256 v) {
+  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
+  const __m128 sum1 = _mm_add_ss(sum2, _mm_shuffle_ps(sum2, sum2, 0x55));
+  return _mm_cvtss_f32(sum1);
+}
+
+std::int32_t horizontalSum(__m256i v) {
+  const __m128i sum4 = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  const __m128i sum2 = _mm_add_epi32(sum4, _mm_unpackhi_epi64(sum4, sum4));
+  const __m128i sum1 = _mm_add_epi32(sum2, _mm_shuffle_epi32(sum2, 0x55));
+  return _mm_cvtsi128_si32(sum1);
+}
+
+// Eight int8 weights widened to float32.
+__m256 loadWeights8(const std::int8_t* p) {
+  const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+}
+
+// y[t, r] for R rows from r0 and T tokens from t0 (w8a32). Each row has
+// 2 / T k-streams (U) so decode keeps 8 independent FMA chains.
+template <int R, int T>
+void tileW8A32(const Int8MatrixView& w, const float* x, std::int64_t r0, std::int64_t t0,
+               const float* bias, float* y, std::int64_t ldy) {
+  constexpr int U = T == 1 ? 2 : 1;
+  constexpr std::int64_t kStep = 8 * U;
+  const std::int64_t cols = w.cols;
+  const std::int64_t vectorCols = cols - cols % kStep;
+
+  __m256 acc[R][T][U];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int t = 0; t < T; ++t)
+#pragma GCC unroll 16
+      for (int u = 0; u < U; ++u) acc[r][t][u] = _mm256_setzero_ps();
+
+  for (std::int64_t k = 0; k < vectorCols; k += kStep) {
+    __m256 xv[T][U];
+#pragma GCC unroll 16
+    for (int t = 0; t < T; ++t)
+#pragma GCC unroll 16
+      for (int u = 0; u < U; ++u) xv[t][u] = _mm256_loadu_ps(x + (t0 + t) * cols + k + 8 * u);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const std::int8_t* wRow = w.values + (r0 + r) * cols + k;
+#pragma GCC unroll 16
+      for (int u = 0; u < U; ++u) {
+        const __m256 wv = loadWeights8(wRow + 8 * u);
+#pragma GCC unroll 16
+        for (int t = 0; t < T; ++t) acc[r][t][u] = _mm256_fmadd_ps(wv, xv[t][u], acc[r][t][u]);
+      }
+    }
+  }
+
+  for (int r = 0; r < R; ++r) {
+    const std::int64_t row = r0 + r;
+    const std::int8_t* wRow = w.values + row * cols;
+    for (int t = 0; t < T; ++t) {
+      __m256 total = acc[r][t][0];
+      for (int u = 1; u < U; ++u) total = _mm256_add_ps(total, acc[r][t][u]);
+      float sum = horizontalSum(total);
+      const float* xRow = x + (t0 + t) * cols;
+      for (std::int64_t k = vectorCols; k < cols; ++k) sum += static_cast<float>(wRow[k]) * xRow[k];
+      y[(t0 + t) * ldy + row] = sum * w.scales[row] + (bias != nullptr ? bias[row] : 0.0f);
+    }
+  }
+}
+
+// acc[t, r] for R rows from r0 and T tokens from t0 (w8a8), exact int32.
+template <int R, int T>
+void tileW8A8(const Int8MatrixView& w, const QuantizedRowsView& x, std::int64_t r0, std::int64_t t0,
+              std::int32_t* out, std::int64_t ldOut) {
+  const std::int64_t cols = w.cols;
+  const std::int64_t vectorCols = cols - cols % 32;
+  const __m256i ones = _mm256_set1_epi16(1);
+
+  __m256i acc[R][T];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_si256();
+
+  for (std::int64_t k = 0; k < vectorCols; k += 32) {
+    __m256i wv[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      wv[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.values + (r0 + r) * cols + k));
+    }
+#pragma GCC unroll 16
+    for (int t = 0; t < T; ++t) {
+      const std::int64_t offset = (t0 + t) * cols + k;
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.values + offset));
+      const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.absValues + offset));
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m256i pairs = _mm256_maddubs_epi16(xa, _mm256_sign_epi8(wv[r], xv));
+        acc[r][t] = _mm256_add_epi32(acc[r][t], _mm256_madd_epi16(pairs, ones));
+      }
+    }
+  }
+
+  for (int r = 0; r < R; ++r) {
+    const std::int8_t* wRow = w.values + (r0 + r) * cols;
+    for (int t = 0; t < T; ++t) {
+      std::int32_t sum = horizontalSum(acc[r][t]);
+      const std::int8_t* xRow = x.values + (t0 + t) * cols;
+      for (std::int64_t k = vectorCols; k < cols; ++k) {
+        sum += static_cast<std::int32_t>(wRow[k]) * static_cast<std::int32_t>(xRow[k]);
+      }
+      out[(t0 + t) * ldOut + r0 + r] = sum;
+    }
+  }
+}
+
+template <int R, int T>
+struct W8A32Tile {
+  static void run(std::int64_t r, std::int64_t t, const Int8MatrixView& w, const float* x,
+                  const float* bias, float* y, std::int64_t ldy) {
+    tileW8A32<R, T>(w, x, r, t, bias, y, ldy);
+  }
+};
+
+template <int R, int T>
+struct W8A8Tile {
+  static void run(std::int64_t r, std::int64_t t, const Int8MatrixView& w,
+                  const QuantizedRowsView& x, std::int32_t* acc, std::int64_t ldAcc) {
+    tileW8A8<R, T>(w, x, r, t, acc, ldAcc);
+  }
+};
+
+void matmulW8A32Avx2(const Int8MatrixView& w, const float* x, std::int64_t n, const float* bias,
+                     float* y, std::int64_t ldy, std::int64_t rowBegin, std::int64_t rowEnd) {
+  forEachTile<W8A32Tile, kTileRows, kRowChunk>(n, rowBegin, rowEnd, w, x, bias, y, ldy);
+}
+
+void matmulW8A8Avx2(const Int8MatrixView& w, const QuantizedRowsView& x, std::int32_t* acc,
+                    std::int64_t ldAcc, std::int64_t rowBegin, std::int64_t rowEnd) {
+  forEachTile<W8A8Tile, kTileRows, kRowChunk>(x.n, rowBegin, rowEnd, w, x, acc, ldAcc);
+}
+
+void quantizeRowsAvx2(const float* x, std::int64_t cols, std::int64_t rowBegin, std::int64_t rowEnd,
+                      std::int8_t* values, std::uint8_t* absValues, float* scales) {
+  const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256i limit = _mm256_set1_epi32(127);
+  const __m256i negativeLimit = _mm256_set1_epi32(-127);
+  // packs_epi32 then packs_epi16 interleave the 128-bit lanes; this restores
+  // the order of the 32 values.
+  const __m256i unpermute = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const std::int64_t vectorCols = cols - cols % 32;
+
+  for (std::int64_t t = rowBegin; t < rowEnd; ++t) {
+    const float* xRow = x + t * cols;
+
+    // Step 1: max |x| of the row.
+    __m256 maxVector = _mm256_setzero_ps();
+    std::int64_t k = 0;
+    for (; k + 8 <= cols; k += 8) {
+      maxVector = _mm256_max_ps(maxVector, _mm256_and_ps(_mm256_loadu_ps(xRow + k), absMask));
+    }
+    __m128 max4 =
+        _mm_max_ps(_mm256_castps256_ps128(maxVector), _mm256_extractf128_ps(maxVector, 1));
+    max4 = _mm_max_ps(max4, _mm_movehl_ps(max4, max4));
+    max4 = _mm_max_ss(max4, _mm_shuffle_ps(max4, max4, 0x55));
+    float maxAbs = _mm_cvtss_f32(max4);
+    for (; k < cols; ++k) maxAbs = std::fmax(maxAbs, std::fabs(xRow[k]));
+
+    // Step 2: scale and its inverse, computed exactly as the scalar path does.
+    const float scale = maxAbs > 0.0f ? maxAbs / 127.0f : 1.0f;
+    const float inverseScale = 1.0f / scale;
+    scales[t] = scale;
+    const __m256 inverse = _mm256_set1_ps(inverseScale);
+
+    // Step 3: round half to even (the default MXCSR mode), clamp, pack.
+    std::int8_t* outRow = values + t * cols;
+    std::uint8_t* absRow = absValues + t * cols;
+    for (k = 0; k < vectorCols; k += 32) {
+      __m256i q[4];
+      for (int i = 0; i < 4; ++i) {
+        const __m256i rounded =
+            _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xRow + k + 8 * i), inverse));
+        q[i] = _mm256_max_epi32(negativeLimit, _mm256_min_epi32(limit, rounded));
+      }
+      const __m256i words01 = _mm256_packs_epi32(q[0], q[1]);
+      const __m256i words23 = _mm256_packs_epi32(q[2], q[3]);
+      const __m256i bytes =
+          _mm256_permutevar8x32_epi32(_mm256_packs_epi16(words01, words23), unpermute);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(outRow + k), bytes);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(absRow + k), _mm256_abs_epi8(bytes));
+    }
+    for (; k < cols; ++k) {
+      float q = std::nearbyint(xRow[k] * inverseScale);
+      q = std::fmin(127.0f, std::fmax(-127.0f, q));
+      const auto value = static_cast<std::int8_t>(q);
+      outRow[k] = value;
+      absRow[k] = static_cast<std::uint8_t>(value < 0 ? -value : value);
+    }
+  }
+}
+
+void dequantizeRowsAvx2(const Int8MatrixView& w, std::int64_t rowBegin, std::int64_t rowEnd,
+                        float* out, std::int64_t ldOut) {
+  const std::int64_t vectorCols = w.cols - w.cols % 8;
+  for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
+    const std::int8_t* wRow = w.values + r * w.cols;
+    float* outRow = out + (r - rowBegin) * ldOut;
+    const __m256 scale = _mm256_set1_ps(w.scales[r]);
+    std::int64_t k = 0;
+    for (; k < vectorCols; k += 8) {
+      _mm256_storeu_ps(outRow + k, _mm256_mul_ps(loadWeights8(wRow + k), scale));
+    }
+    for (; k < w.cols; ++k) outRow[k] = static_cast<float>(wRow[k]) * w.scales[r];
+  }
+}
+
+}  // namespace
+
+const KernelTable& avx2KernelTable() {
+  static const KernelTable table{KernelIsa::Avx2, matmulW8A32Avx2, matmulW8A8Avx2, quantizeRowsAvx2,
+                                 dequantizeRowsAvx2};
+  return table;
+}
+
+}  // namespace gpupoor::kernels

@@ -1,0 +1,149 @@
+#include "core/quant/int8_matmul.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/common/errors.h"
+
+namespace gpupoor {
+namespace {
+
+// Rows per parallel task; a multiple of the kernels' 4-row register tile.
+constexpr std::int64_t kRowsPerTask = 16;
+// Size of the FP32 tile that the w8a32 prefill path dequantizes before each
+// sgemm: big enough for an efficient sgemm, small enough to stay in L2/L3.
+constexpr std::int64_t kDequantTileBytes = 4 << 20;
+
+// Runs body(rowBegin, rowEnd) over [0, rows) on the intra-op threads.
+template <typename Body>
+void parallelRows(std::int64_t rows, const Body& body) {
+  const std::int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
+  at::parallel_for(0, tasks, 1, [&](std::int64_t taskBegin, std::int64_t taskEnd) {
+    body(taskBegin * kRowsPerTask, std::min(rows, taskEnd * kRowsPerTask));
+  });
+}
+
+at::Tensor matmulW8A32Kernels(const at::Tensor& x, const QuantizedMatrix& weight,
+                              const float* bias) {
+  const kernels::KernelTable& kernels = kernels::activeKernels();
+  const std::int64_t n = x.size(0);
+  const std::int64_t rows = weight.rows();
+  at::Tensor y = at::empty({n, rows}, at::kFloat);
+  const kernels::Int8MatrixView view = weight.view();
+  const float* xData = x.data_ptr<float>();
+  float* yData = y.data_ptr<float>();
+  parallelRows(rows, [&](std::int64_t begin, std::int64_t end) {
+    kernels.matmulW8A32(view, xData, n, bias, yData, rows, begin, end);
+  });
+  return y;
+}
+
+at::Tensor matmulW8A32Tiles(const at::Tensor& x, const QuantizedMatrix& weight,
+                            const at::Tensor& bias) {
+  const kernels::KernelTable& kernels = kernels::activeKernels();
+  const std::int64_t n = x.size(0);
+  const std::int64_t rows = weight.rows();
+  const std::int64_t cols = weight.cols();
+  const std::int64_t tileRows = std::clamp<std::int64_t>(
+      kDequantTileBytes / (cols * 4) / kRowsPerTask * kRowsPerTask, kRowsPerTask, rows);
+  at::Tensor y = at::empty({n, rows}, at::kFloat);
+  at::Tensor tile = at::empty({tileRows, cols}, at::kFloat);
+  const kernels::Int8MatrixView view = weight.view();
+
+  for (std::int64_t tileBegin = 0; tileBegin < rows; tileBegin += tileRows) {
+    const std::int64_t count = std::min(tileRows, rows - tileBegin);
+    float* tileData = tile.data_ptr<float>();
+    parallelRows(count, [&](std::int64_t begin, std::int64_t end) {
+      kernels.dequantizeRows(view, tileBegin + begin, tileBegin + end, tileData + begin * cols,
+                             cols);
+    });
+    // y[:, tile] is a strided view with unit column stride, which the BLAS
+    // writes in place (ldc = rows).
+    at::Tensor ySlice = y.narrow(1, tileBegin, count);
+    const at::Tensor tileWeights = tile.narrow(0, 0, count);
+    if (bias.defined()) {
+      at::addmm_out(ySlice, bias.narrow(0, tileBegin, count), x, tileWeights.t());
+    } else {
+      at::mm_out(ySlice, x, tileWeights.t());
+    }
+  }
+  return y;
+}
+
+at::Tensor matmulW8A8(const at::Tensor& x, const QuantizedMatrix& weight, const float* bias) {
+  const kernels::KernelTable& kernels = kernels::activeKernels();
+  const std::int64_t n = x.size(0);
+  const std::int64_t rows = weight.rows();
+  const std::int64_t cols = weight.cols();
+
+  // Step 1: quantize the activations per token row.
+  at::Tensor xValues = at::empty({n, cols}, at::kChar);
+  at::Tensor xAbsValues = at::empty({n, cols}, at::kByte);
+  at::Tensor xScales = at::empty({n}, at::kFloat);
+  const float* xData = x.data_ptr<float>();
+  std::int8_t* values = xValues.data_ptr<std::int8_t>();
+  std::uint8_t* absValues = xAbsValues.data_ptr<std::uint8_t>();
+  float* scales = xScales.data_ptr<float>();
+  at::parallel_for(0, n, 16, [&](std::int64_t begin, std::int64_t end) {
+    kernels.quantizeRows(xData, cols, begin, end, values, absValues, scales);
+  });
+  const kernels::QuantizedRowsView xView{values, absValues, scales, n};
+
+  // Step 2: exact int32 products, then the rescale of each thread's rows.
+  at::Tensor accumulators = at::empty({n, rows}, at::kInt);
+  at::Tensor y = at::empty({n, rows}, at::kFloat);
+  std::int32_t* acc = accumulators.data_ptr<std::int32_t>();
+  float* yData = y.data_ptr<float>();
+  const kernels::Int8MatrixView view = weight.view();
+  parallelRows(rows, [&](std::int64_t begin, std::int64_t end) {
+    kernels.matmulW8A8(view, xView, acc, rows, begin, end);
+    for (std::int64_t t = 0; t < n; ++t) {
+      const std::int32_t* accRow = acc + t * rows;
+      float* yRow = yData + t * rows;
+      for (std::int64_t r = begin; r < end; ++r) {
+        yRow[r] = static_cast<float>(accRow[r]) * (scales[t] * view.scales[r]) +
+                  (bias != nullptr ? bias[r] : 0.0f);
+      }
+    }
+  });
+  return y;
+}
+
+}  // namespace
+
+at::Tensor int8Matmul(const at::Tensor& x, const QuantizedMatrix& weight, const at::Tensor& bias,
+                      QuantScheme scheme, const char* name) {
+  if (x.scalar_type() != at::kFloat || x.dim() != 2 || x.size(1) != weight.cols()) {
+    throw InvalidArgument(fmt::format("{}: expected float32 input [N, {}], got {} [{}]", name,
+                                      weight.cols(), c10::toString(x.scalar_type()),
+                                      fmt::join(x.sizes(), ", ")));
+  }
+  if (bias.defined() &&
+      (bias.scalar_type() != at::kFloat || bias.dim() != 1 || bias.size(0) != weight.rows())) {
+    throw InvalidArgument(fmt::format("{}: expected float32 bias [{}], got {} [{}]", name,
+                                      weight.rows(), c10::toString(bias.scalar_type()),
+                                      fmt::join(bias.sizes(), ", ")));
+  }
+  const at::Tensor input = x.contiguous();
+  const at::Tensor biasContiguous = bias.defined() ? bias.contiguous() : bias;
+  const float* biasData = bias.defined() ? biasContiguous.data_ptr<float>() : nullptr;
+
+  switch (scheme) {
+    case QuantScheme::W8A32:
+      if (input.size(0) >= kW8A32TileGemmMinTokens) {
+        return matmulW8A32Tiles(input, weight, biasContiguous);
+      }
+      return matmulW8A32Kernels(input, weight, biasData);
+    case QuantScheme::W8A8:
+      return matmulW8A8(input, weight, biasData);
+    case QuantScheme::Fp32:
+      break;
+  }
+  throw InvalidArgument(
+      fmt::format("{}: int8 matmul needs scheme w8a32 or w8a8, got {}", name, schemeName(scheme)));
+}
+
+}  // namespace gpupoor
