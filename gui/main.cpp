@@ -4,6 +4,9 @@
 #include <QApplication>
 #include <QCoreApplication>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -46,6 +49,9 @@ int main(int argc, char** argv) {
                  first.c_str());
     return gpupoor::cli::kExitBadInput;
   }
+
+  // Log lines go to stderr, so a command's stdout carries only its results.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("gpupoor"));
 
   std::unique_ptr<QCoreApplication> app;
   if (command->needsWidgets) {
