@@ -90,7 +90,7 @@ class TestTokenizer : public QObject {
 
   void vocabularyFacts() {
     QCOMPARE(m_tokenizer->vocabSize(), 50257);
-    QCOMPARE(m_tokenizer->eotId(), 50256);
+    QCOMPARE(m_tokenizer->eotId(), TokenId{50256});
     QCOMPARE(m_tokenizer->mergeCount(), std::size_t{50000});
     QCOMPARE(m_tokenizer->tokenBytes(50256), std::string_view("<|endoftext|>"));
     QCOMPARE(m_tokenizer->tokenBytes(220), std::string_view(" "));

@@ -127,10 +127,11 @@ std::vector<std::string> readVocab(const std::filesystem::path& path,
   }
 
   const std::size_t tokenCount = document.size();
-  if (tokenCount > static_cast<std::size_t>(std::numeric_limits<TokenId>::max())) {
+  // BpeMerger packs two ids into one 64-bit key, so ids must fit in 32 bits.
+  if (tokenCount > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
     throw InvalidCheckpoint(fmt::format("{}: {} tokens exceed the supported maximum of {}",
                                         path.string(), tokenCount,
-                                        std::numeric_limits<TokenId>::max()));
+                                        std::numeric_limits<std::int32_t>::max()));
   }
   std::vector<std::string> tokenBytes(tokenCount);
   std::vector<bool> assigned(tokenCount, false);

@@ -5,6 +5,7 @@
 namespace gpupoor {
 
 // Index into the tokenizer's vocabulary and the model's embedding rows.
-using TokenId = std::int32_t;
+// 64-bit, like the ids that Gpt2Model and generate() take (LibTorch's kLong).
+using TokenId = std::int64_t;
 
 }  // namespace gpupoor
