@@ -35,24 +35,30 @@ class TestTokenizeCommand : public QObject {
 
  private slots:
   void printsCommaSeparatedIds() {
-    const auto result = runGpupoor({"tokenize", "--model", tokenizerDir(), "--text", "Hello world"});
+    const auto result =
+        runGpupoor({"tokenize", "--model", tokenizerDir(), "--text", "Hello world"});
     QCOMPARE(result.exitCode, 0);
     QCOMPARE(result.standardOutput, QByteArray("15496,995\n"));
   }
 
   void printsJson() {
-    const auto result = runGpupoor(
-        {"tokenize", "--model", tokenizerDir(), "--text", "a<|endoftext|>", "--allow-special",
-         "--json"});
+    const auto result = runGpupoor({"tokenize", "--model", tokenizerDir(), "--text",
+                                    "a<|endoftext|>", "--allow-special", "--json"});
     QCOMPARE(result.exitCode, 0);
     const auto document = nlohmann::json::parse(result.standardOutput.toStdString());
     QCOMPARE(document.at("ids").get<std::vector<int>>(), (std::vector<int>{64, 50256}));
     QCOMPARE(document.at("count").get<int>(), 2);
   }
 
+  void bundledModelByName() {
+    const auto result = runGpupoor({"tokenize", "--model", "gpt2-demo", "--text", "Hello world"});
+    QCOMPARE(result.exitCode, 0);
+    QCOMPARE(result.standardOutput, QByteArray("15496,995\n"));
+  }
+
   void specialTokenIsTextByDefault() {
-    const auto result = runGpupoor({"tokenize", "--model", tokenizerDir(), "--text",
-                                    "<|endoftext|>", "--json"});
+    const auto result =
+        runGpupoor({"tokenize", "--model", tokenizerDir(), "--text", "<|endoftext|>", "--json"});
     QCOMPARE(result.exitCode, 0);
     const auto document = nlohmann::json::parse(result.standardOutput.toStdString());
     QCOMPARE(document.at("count").get<int>(), 7);
@@ -75,16 +81,15 @@ class TestTokenizeCommand : public QObject {
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<QString>("expectedMessage");
     QTest::newRow("no model") << QStringList{"--text", "x"} << "--model";
-    QTest::newRow("text and file") << QStringList{"--model", tokenizerDir(), "--text", "x",
-                                                  "--file", "y"}
-                                   << "exactly one";
-    QTest::newRow("missing folder") << QStringList{"--model", "/nonexistent/model", "--text", "x"}
-                                    << "/nonexistent/model";
+    QTest::newRow("text and file")
+        << QStringList{"--model", tokenizerDir(), "--text", "x", "--file", "y"} << "exactly one";
+    QTest::newRow("missing folder")
+        << QStringList{"--model", "/nonexistent/model", "--text", "x"} << "/nonexistent/model";
     QTest::newRow("missing file") << QStringList{"--model", tokenizerDir(), "--file",
                                                  "/nonexistent/prompt.txt"}
                                   << "/nonexistent/prompt.txt";
-    QTest::newRow("unknown option") << QStringList{"--model", tokenizerDir(), "--txt", "x"}
-                                    << "txt";
+    QTest::newRow("unknown option")
+        << QStringList{"--model", tokenizerDir(), "--txt", "x"} << "txt";
   }
 
   void badInputExitsWithTwo() {

@@ -1,18 +1,20 @@
-// `gpupoor tokenize`: prints the GPT-2 token ids of a text, from the model
-// folder's vocab.json and merges.txt. Encoding only, with no decode mode.
+// `gpupoor tokenize`: prints the GPT-2 token ids of a text, from the
+// vocab.json and merges.txt of a model folder or hub id. Encoding only, with
+// no decode mode.
 
 #include <QCommandLineParser>
 #include <QFile>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 
 #include "core/common/errors.h"
+#include "core/io/model_locator.h"
 #include "core/tokenizer/tokenizer_loader.h"
 #include "gui/cli/command.h"
 
@@ -43,13 +45,17 @@ int runTokenize(const QStringList& args) {
       "Print the GPT-2 token ids of a text, using vocab.json and merges.txt of a model folder.");
   const QCommandLineOption helpOption({"h", "help"}, "Show this help.");
   const QCommandLineOption modelOption(
-      "model", "Model folder with vocab.json and merges.txt (Hugging Face layout).", "DIR");
+      "model",
+      "Model folder, \"gpt2-demo\" or a hub id in the Hugging Face cache; it needs vocab.json "
+      "and merges.txt.",
+      "DIR");
   const QCommandLineOption textOption("text", "Text to encode (UTF-8).", "S");
   const QCommandLineOption fileOption("file", "File whose bytes (UTF-8) are encoded.", "F");
   const QCommandLineOption allowSpecialOption(
       "allow-special", "Encode each <|endoftext|> as the special token 50256 instead of text.");
-  const QCommandLineOption jsonOption("json", "Print {\"ids\":[...],\"count\":N} instead of "
-                                              "comma-separated ids.");
+  const QCommandLineOption jsonOption("json",
+                                      "Print {\"ids\":[...],\"count\":N} instead of "
+                                      "comma-separated ids.");
   parser.addOptions(
       {helpOption, modelOption, textOption, fileOption, allowSpecialOption, jsonOption});
 
@@ -66,33 +72,32 @@ int runTokenize(const QStringList& args) {
 
   return runGuarded("tokenize", [&] {
     if (!parser.isSet(modelOption)) {
-      throw InvalidArgument("--model DIR is required; pass the model folder with vocab.json "
-                            "and merges.txt");
+      throw InvalidArgument(
+          "--model DIR is required: pass a model folder or hub id that has "
+          "vocab.json and merges.txt");
     }
     if (parser.isSet(textOption) == parser.isSet(fileOption)) {
       throw InvalidArgument("pass exactly one of --text S or --file F");
     }
     if (!parser.positionalArguments().isEmpty()) {
-      throw InvalidArgument(fmt::format("unexpected argument '{}'; quote the text and pass it "
-                                        "with --text",
-                                        parser.positionalArguments().first().toStdString()));
+      throw InvalidArgument(
+          fmt::format("unexpected argument '{}'; quote the text and pass it "
+                      "with --text",
+                      parser.positionalArguments().first().toStdString()));
     }
 
-    // TODO: accept a Hugging Face hub id through resolveModelDir() once
-    // core/io/model_locator.h exists; DIR must be a folder until then.
-    const std::filesystem::path modelDir = parser.value(modelOption).toStdString();
+    const std::filesystem::path modelDir = resolveModelDir(parser.value(modelOption).toStdString());
     const auto tokenizer = requireTokenizer(modelDir);
-    const std::string text = parser.isSet(textOption)
-                                 ? parser.value(textOption).toStdString()
-                                 : readInputFile(parser.value(fileOption));
+    const std::string text = parser.isSet(textOption) ? parser.value(textOption).toStdString()
+                                                      : readInputFile(parser.value(fileOption));
 
     const auto startTime = std::chrono::steady_clock::now();
     const auto ids = tokenizer->encode(text, parser.isSet(allowSpecialOption));
     const double elapsedMs =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - startTime)
             .count();
-    spdlog::info("encoded {} bytes into {} tokens in {:.1f} ms (1 thread)", text.size(),
-                 ids.size(), elapsedMs);
+    spdlog::info("encoded {} bytes into {} tokens in {:.1f} ms (1 thread)", text.size(), ids.size(),
+                 elapsedMs);
 
     printLine(formatIds(ids, parser.isSet(jsonOption)));
     return kExitOk;
