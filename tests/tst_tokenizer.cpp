@@ -113,9 +113,8 @@ class TestTokenizer : public QObject {
       const auto special = entry.at("special_allowed").get<std::vector<TokenId>>();
       const auto plain = entry.at("plain").get<std::vector<TokenId>>();
       const QString prefix = QString::fromUtf8(text).left(16).replace('\n', "\\n");
-      const QByteArray rowName = QStringLiteral("case %1: %2").arg(index, 2, 10, QChar('0'))
-                                     .arg(prefix)
-                                     .toUtf8();
+      const QByteArray rowName =
+          QStringLiteral("case %1: %2").arg(index, 2, 10, QChar('0')).arg(prefix).toUtf8();
       QTest::newRow(rowName.constData())
           << QByteArray::fromStdString(text) << toList(special) << toList(plain);
       ++index;
@@ -147,15 +146,14 @@ class TestTokenizer : public QObject {
   void preTokenizerPieces_data() {
     QTest::addColumn<QByteArray>("text");
     QTest::addColumn<QStringList>("pieces");
-    QTest::newRow("words keep leading space") << QByteArray("Hello world")
-                                              << QStringList{"Hello", " world"};
+    QTest::newRow("words keep leading space")
+        << QByteArray("Hello world") << QStringList{"Hello", " world"};
     QTest::newRow("contraction split") << QByteArray("isn't") << QStringList{"isn", "'t"};
-    QTest::newRow("space run before word") << QByteArray("a   b")
-                                           << QStringList{"a", "  ", " b"};
+    QTest::newRow("space run before word") << QByteArray("a   b") << QStringList{"a", "  ", " b"};
     QTest::newRow("trailing spaces") << QByteArray("a  ") << QStringList{"a", "  "};
     // U+180E is not White_Space, so it joins the punctuation run.
-    QTest::newRow("mongolian vowel separator") << QByteArray("a\u180E!")
-                                               << QStringList{"a", "\u180E!"};
+    QTest::newRow("mongolian vowel separator")
+        << QByteArray("a\u180E!") << QStringList{"a", "\u180E!"};
     QTest::newRow("no-break space is white space")
         << QByteArray("a\u00A0b") << QStringList{"a", "\u00A0", "b"};
   }
@@ -200,8 +198,8 @@ class TestTokenizer : public QObject {
   }
 
   void heapMergeMatchesQuadratic() {
-    const auto tables = gpupoor::readBpeFiles(tokenizerDir() / "vocab.json",
-                                              tokenizerDir() / "merges.txt");
+    const auto tables =
+        gpupoor::readBpeFiles(tokenizerDir() / "vocab.json", tokenizerDir() / "merges.txt");
     const gpupoor::BpeMerger merger(tables.merges, tables.byteTokenIds);
 
     std::vector<std::string> pieces = {"hello", " the", "aaaaaaaaaaaaaaaaaaaa",
@@ -276,11 +274,12 @@ class TestTokenizer : public QObject {
     };
     // Single bytes above 0x7F are not valid UTF-8 text, so their tokens come
     // from the raw byte table instead of encode().
-    const auto tables = gpupoor::readBpeFiles(tokenizerDir() / "vocab.json",
-                                              tokenizerDir() / "merges.txt");
+    const auto tables =
+        gpupoor::readBpeFiles(tokenizerDir() / "vocab.json", tokenizerDir() / "merges.txt");
     gpupoor::StreamingDecoder decoder(m_tokenizer);
 
-    QCOMPARE(decoder.push(tables.byteTokenIds[0x80]), std::string(gpupoor::utf8::kReplacementCharacter));
+    QCOMPARE(decoder.push(tables.byteTokenIds[0x80]),
+             std::string(gpupoor::utf8::kReplacementCharacter));
     QCOMPARE(decoder.push(tables.byteTokenIds[0xF0]), std::string());
     QCOMPARE(decoder.pendingBytes(), std::size_t{1});
     QCOMPARE(decoder.push(byteToken('A')[0]),
@@ -302,7 +301,10 @@ class TestTokenizer : public QObject {
     QTest::addColumn<QByteArray>("text");
     QTest::addColumn<bool>("allowSpecial");
     QTest::addColumn<QString>("expectedOffset");
-    QTest::newRow("lone continuation byte") << QByteArray("ab\x80" "cd") << false << "offset 2";
+    QTest::newRow("lone continuation byte") << QByteArray(
+                                                   "ab\x80"
+                                                   "cd")
+                                            << false << "offset 2";
     QTest::newRow("truncated at end") << QByteArray("hello \xC3") << false << "offset 6";
     QTest::newRow("overlong slash") << QByteArray("\xC0\xAF") << false << "offset 0";
     QTest::newRow("utf-16 surrogate") << QByteArray("x\xED\xA0\x80") << false << "offset 1";

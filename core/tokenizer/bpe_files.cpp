@@ -86,14 +86,14 @@ std::optional<std::string> tokenStringToBytes(std::string_view token,
 std::string readWholeFile(const std::filesystem::path& path, std::string_view role) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error)) {
-    throw InvalidArgument(fmt::format(
-        "tokenizer file {} not found at {}; expected the {} of a GPT-2 tokenizer", role,
-        path.string(), role == "vocab.json" ? "token-to-id map" : "BPE merge list"));
+    throw InvalidArgument(
+        fmt::format("tokenizer file {} not found at {}; expected the {} of a GPT-2 tokenizer", role,
+                    path.string(), role == "vocab.json" ? "token-to-id map" : "BPE merge list"));
   }
   std::ifstream stream(path, std::ios::binary);
   if (!stream) {
-    throw InvalidArgument(fmt::format("cannot open tokenizer file {}; check its permissions",
-                                      path.string()));
+    throw InvalidArgument(
+        fmt::format("cannot open tokenizer file {}; check its permissions", path.string()));
   }
   std::ostringstream content;
   content << stream.rdbuf();
@@ -121,9 +121,9 @@ std::vector<std::string> readVocab(const std::filesystem::path& path,
         path.string(), lineOfOffset(text, error.byte), error.what()));
   }
   if (!document.is_object() || document.empty()) {
-    throw InvalidCheckpoint(fmt::format(
-        "{}: expected a non-empty JSON object of token -> id, found a JSON {}",
-        path.string(), document.type_name()));
+    throw InvalidCheckpoint(
+        fmt::format("{}: expected a non-empty JSON object of token -> id, found a JSON {}",
+                    path.string(), document.type_name()));
   }
 
   const std::size_t tokenCount = document.size();
@@ -137,9 +137,9 @@ std::vector<std::string> readVocab(const std::filesystem::path& path,
   std::vector<bool> assigned(tokenCount, false);
   for (const auto& [token, value] : document.items()) {
     if (!value.is_number_unsigned()) {
-      throw InvalidCheckpoint(fmt::format(
-          "{}: token \"{}\" has the id {}; expected a non-negative integer", path.string(), token,
-          value.dump()));
+      throw InvalidCheckpoint(
+          fmt::format("{}: token \"{}\" has the id {}; expected a non-negative integer",
+                      path.string(), token, value.dump()));
     }
     const auto id = value.get<std::uint64_t>();
     if (id >= tokenCount) {
@@ -149,8 +149,8 @@ std::vector<std::string> readVocab(const std::filesystem::path& path,
           path.string(), token, id, tokenCount, tokenCount - 1));
     }
     if (assigned[id]) {
-      throw InvalidCheckpoint(fmt::format("{}: id {} is given to more than one token (one is \"{}\")",
-                                          path.string(), id, token));
+      throw InvalidCheckpoint(fmt::format(
+          "{}: id {} is given to more than one token (one is \"{}\")", path.string(), id, token));
     }
     char32_t badCodePoint = 0;
     auto bytes = tokenStringToBytes(token, byteFor, badCodePoint);
@@ -177,8 +177,7 @@ struct MergeLine {
 MergeLine splitMergeLine(std::string_view line, const std::filesystem::path& path,
                          std::size_t lineNumber) {
   const auto space = line.find(' ');
-  const bool wellFormed = space != std::string_view::npos && space > 0 &&
-                          space + 1 < line.size() &&
+  const bool wellFormed = space != std::string_view::npos && space > 0 && space + 1 < line.size() &&
                           line.find(' ', space + 1) == std::string_view::npos;
   if (!wellFormed) {
     throw InvalidCheckpoint(fmt::format(
@@ -188,8 +187,7 @@ MergeLine splitMergeLine(std::string_view line, const std::filesystem::path& pat
   return {line.substr(0, space), line.substr(space + 1)};
 }
 
-std::vector<BpeMerge> readMerges(const std::filesystem::path& path,
-                                 const ByteForCodePoint& byteFor,
+std::vector<BpeMerge> readMerges(const std::filesystem::path& path, const ByteForCodePoint& byteFor,
                                  const std::unordered_map<std::string, TokenId>& idsByBytes) {
   const std::string text = readWholeFile(path, "merges.txt");
   std::vector<BpeMerge> merges;
@@ -231,9 +229,9 @@ std::vector<BpeMerge> readMerges(const std::filesystem::path& path,
     if (line.empty()) {
       // Blank lines are tolerated only at the end of the file.
       if (text.find_first_not_of("\r\n", lineStart) == std::string::npos) break;
-      throw InvalidCheckpoint(fmt::format(
-          "{} line {}: empty line; expected two tokens separated by one space", path.string(),
-          lineNumber));
+      throw InvalidCheckpoint(
+          fmt::format("{} line {}: empty line; expected two tokens separated by one space",
+                      path.string(), lineNumber));
     }
 
     const MergeLine parts = splitMergeLine(line, path, lineNumber);

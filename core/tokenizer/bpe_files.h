@@ -31,8 +31,8 @@ struct BpeMerge {
 };
 
 struct BpeTables {
-  std::vector<std::string> tokenBytes;  // raw bytes of each token, indexed by id
-  std::vector<BpeMerge> merges;         // in rank order
+  std::vector<std::string> tokenBytes;      // raw bytes of each token, indexed by id
+  std::vector<BpeMerge> merges;             // in rank order
   std::array<TokenId, 256> byteTokenIds{};  // the single-byte token of each byte value
 };
 

@@ -45,9 +45,8 @@ void BpeMerger::encodeWord(std::string_view piece, std::vector<TokenId>& out) co
     out.push_back(m_byteTokenIds[static_cast<std::uint8_t>(piece[0])]);
     return;
   }
-  const std::vector<TokenId> tokens = piece.size() <= kMaxQuadraticPieceBytes
-                                          ? encodeWordQuadratic(piece)
-                                          : encodeWordHeap(piece);
+  const std::vector<TokenId> tokens =
+      piece.size() <= kMaxQuadraticPieceBytes ? encodeWordQuadratic(piece) : encodeWordHeap(piece);
   out.insert(out.end(), tokens.begin(), tokens.end());
 }
 
@@ -63,9 +62,9 @@ std::vector<TokenId> BpeMerger::encodeWordQuadratic(std::string_view piece) cons
 
   while (!pairRules.empty()) {
     // Find the lowest rank. min_element keeps the leftmost pair on ties.
-    const auto best = std::min_element(
-        pairRules.begin(), pairRules.end(),
-        [](const MergeRule& a, const MergeRule& b) { return a.rank < b.rank; });
+    const auto best =
+        std::min_element(pairRules.begin(), pairRules.end(),
+                         [](const MergeRule& a, const MergeRule& b) { return a.rank < b.rank; });
     if (best->rank == kNoMerge) break;
     const auto i = static_cast<std::size_t>(best - pairRules.begin());
 

@@ -47,10 +47,10 @@ std::string describeByte(std::string_view text, std::size_t offset) {
 void requireValidUtf8(std::string_view text) {
   const auto invalidOffset = utf8::findInvalidByte(text);
   if (!invalidOffset) return;
-  throw InvalidArgument(fmt::format(
-      "text is not valid UTF-8: byte {} at byte offset {} does not start or complete a "
-      "character; convert the text to UTF-8 before tokenizing it",
-      describeByte(text, *invalidOffset), *invalidOffset));
+  throw InvalidArgument(
+      fmt::format("text is not valid UTF-8: byte {} at byte offset {} does not start or complete a "
+                  "character; convert the text to UTF-8 before tokenizing it",
+                  describeByte(text, *invalidOffset), *invalidOffset));
 }
 
 }  // namespace
@@ -102,16 +102,15 @@ void Gpt2Tokenizer::State::appendWordTokens(std::string_view piece,
   wordCache.try_emplace(std::string(piece), std::move(tokens));
 }
 
-void Gpt2Tokenizer::State::encodeOrdinary(std::string_view text,
-                                          std::vector<TokenId>& out) const {
+void Gpt2Tokenizer::State::encodeOrdinary(std::string_view text, std::vector<TokenId>& out) const {
   preTokenizer.split(text, [&](std::string_view piece) { appendWordTokens(piece, out); });
 }
 
 void Gpt2Tokenizer::State::requireValidId(TokenId id) const {
   if (id >= 0 && static_cast<std::size_t>(id) < tokenBytes.size()) return;
-  throw InvalidArgument(fmt::format(
-      "token id {} is out of range: the vocabulary has {} tokens (ids 0..{})", id,
-      tokenBytes.size(), tokenBytes.size() - 1));
+  throw InvalidArgument(
+      fmt::format("token id {} is out of range: the vocabulary has {} tokens (ids 0..{})", id,
+                  tokenBytes.size(), tokenBytes.size() - 1));
 }
 
 Gpt2Tokenizer::Gpt2Tokenizer(const std::filesystem::path& vocabJson,
@@ -133,13 +132,14 @@ Gpt2Tokenizer::Gpt2Tokenizer(const std::filesystem::path& vocabJson,
   const std::size_t mergeCount = tables.merges.size();
   m_state = std::make_unique<State>(std::move(tables), endOfTextId);
 
-  const auto elapsedMs = std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - startTime)
-                             .count();
-  spdlog::info("loaded GPT-2 tokenizer from {} and {}: {} tokens, {} merges, <|endoftext|> = {}, "
-               "PCRE2 JIT {}, {:.0f} ms",
-               vocabJson.string(), mergesTxt.filename().string(), tokenCount, mergeCount,
-               endOfTextId, m_state->preTokenizer.usesJit() ? "on" : "off", elapsedMs);
+  const auto elapsedMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - startTime)
+          .count();
+  spdlog::info(
+      "loaded GPT-2 tokenizer from {} and {}: {} tokens, {} merges, <|endoftext|> = {}, "
+      "PCRE2 JIT {}, {:.0f} ms",
+      vocabJson.string(), mergesTxt.filename().string(), tokenCount, mergeCount, endOfTextId,
+      m_state->preTokenizer.usesJit() ? "on" : "off", elapsedMs);
 }
 
 Gpt2Tokenizer::~Gpt2Tokenizer() = default;

@@ -49,9 +49,9 @@ struct PreTokenizer::Pcre2Code {
 PreTokenizer::PreTokenizer() : m_code(std::make_unique<Pcre2Code>()) {
   int errorCode = 0;
   PCRE2_SIZE errorOffset = 0;
-  m_code->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kGpt2Pattern.data()),
-                               kGpt2Pattern.size(), PCRE2_UTF | PCRE2_UCP, &errorCode,
-                               &errorOffset, nullptr);
+  m_code->code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kGpt2Pattern.data()), kGpt2Pattern.size(),
+                    PCRE2_UTF | PCRE2_UCP, &errorCode, &errorOffset, nullptr);
   if (m_code->code == nullptr) {
     throw Error(fmt::format(
         "PCRE2 rejected the GPT-2 pre-tokenizer pattern at offset {}: {}; gpupoor needs "
@@ -81,8 +81,8 @@ void PreTokenizer::split(std::string_view text,
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   std::size_t offset = 0;
   while (offset < text.size()) {
-    const int result = pcre2_match(m_code->code, subject, text.size(), offset,
-                                   PCRE2_NO_UTF_CHECK, matchData.get(), nullptr);
+    const int result = pcre2_match(m_code->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK,
+                                   matchData.get(), nullptr);
     if (result == PCRE2_ERROR_NOMATCH) break;
     if (result < 0) {
       throw Error(fmt::format("PCRE2 failed to pre-tokenize text at byte offset {}: {}", offset,
