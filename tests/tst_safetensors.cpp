@@ -1,6 +1,7 @@
-// Checkpoint reading and writing: the safetensors reader on the tiny GPT-2
-// fixtures and on malformed files, the writer's round trip and atomic
-// replacement, and openCheckpoint() on every supported layout.
+// Safetensors reading and writing: the reader on the tiny GPT-2 fixtures and
+// on malformed files, mmap page release, and the writer's round trip and
+// atomic replacement. The other checkpoint layouts are in
+// tst_checkpoint_formats.
 #include <ATen/ATen.h>
 #include <QtTest>
 
@@ -101,13 +102,6 @@ class TestSafetensors : public QObject {
   void writerRejectsUnsupportedDtype();
   void failedWriteKeepsOldFile();
   void abandonedWriterLeavesNoTemporary();
-  void pytorchBinMatchesSafetensors();
-  void legacyPytorchBinRejected();
-  void corruptPytorchBinRejected();
-  void shardedIndexLoads();
-  void shardedIndexMissingShardNamed();
-  void shardedIndexTensorNotInShard();
-  void shardedIndexPathOutsideFolderRejected();
 };
 
 void TestSafetensors::fixtureLoads_data() {
@@ -116,10 +110,12 @@ void TestSafetensors::fixtureLoads_data() {
   QTest::addColumn<int>("tensorCount");
   // 2 layers x 12 parameters + wte, wpe, ln_f (2); f32-plain adds the two
   // attention buffers per layer, f16-prefixed-lmhead adds lm_head.weight.
-  QTest::newRow("f32 plain keys") << "f32-plain" << "wte.weight" << 2 * 12 + 4 + 2 * 2;
-  QTest::newRow("f16 prefixed with lm_head")
-      << "f16-prefixed-lmhead" << "transformer.wte.weight" << 2 * 12 + 4 + 1;
-  QTest::newRow("bf16 prefixed") << "bf16-prefixed" << "transformer.wte.weight" << 2 * 12 + 4;
+  QTest::newRow("f32 plain keys") << "f32-plain"
+                                  << "wte.weight" << 2 * 12 + 4 + 2 * 2;
+  QTest::newRow("f16 prefixed with lm_head") << "f16-prefixed-lmhead"
+                                             << "transformer.wte.weight" << 2 * 12 + 4 + 1;
+  QTest::newRow("bf16 prefixed") << "bf16-prefixed"
+                                 << "transformer.wte.weight" << 2 * 12 + 4;
 }
 
 void TestSafetensors::fixtureLoads() {
@@ -154,10 +150,8 @@ void TestSafetensors::float16WidensExactly() {
   const float* values = widened.data_ptr<float>();
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (values[i] != halfBitsToFloat(words[i])) {
-      QFAIL(qPrintable(QString("element %1: %2 != %3")
-                           .arg(i)
-                           .arg(values[i])
-                           .arg(halfBitsToFloat(words[i]))));
+      QFAIL(qPrintable(
+          QString("element %1: %2 != %3").arg(i).arg(values[i]).arg(halfBitsToFloat(words[i]))));
     }
   }
   QCOMPARE(source->load(name).scalar_type(), at::kHalf);
@@ -426,160 +420,6 @@ void TestSafetensors::abandonedWriterLeavesNoTemporary() {
   }
   QCOMPARE(readBytes(path), std::string("old"));
   QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 1);
-}
-
-// The fixture's pytorch_model.bin and f32-plain model.safetensors come from
-// the same weights; the .bin keys carry the "transformer." prefix and it has
-// no attention-mask buffers.
-void TestSafetensors::pytorchBinMatchesSafetensors() {
-  const auto bin = gpupoor::openCheckpoint(fixtureDir("f32-pytorch-bin"));
-  const auto plain = gpupoor::openCheckpoint(fixtureDir("f32-plain"));
-  QCOMPARE(bin->tensors().size(), std::size_t{2 * 12 + 4});
-  QVERIFY(bin->tensors().front().file.filename() == "pytorch_model.bin");
-
-  const std::string prefix = "transformer.";
-  for (const auto& info : bin->tensors()) {
-    QVERIFY2(info.name.starts_with(prefix), info.name.c_str());
-    const std::string plainName = info.name.substr(prefix.size());
-    QVERIFY2(plain->contains(plainName), plainName.c_str());
-    QCOMPARE(info.dtype, gpupoor::DType::F32);
-    QVERIFY2(at::equal(bin->loadFloat32(info.name), plain->loadFloat32(plainName)),
-             info.name.c_str());
-  }
-
-  // load() hands out copies: writing into one leaves the source unchanged.
-  at::Tensor copy = bin->load("transformer.wte.weight");
-  copy.zero_();
-  QVERIFY(!at::equal(bin->load("transformer.wte.weight"), copy));
-}
-
-void TestSafetensors::legacyPytorchBinRejected() {
-  QTemporaryDir dir;
-  QVERIFY(dir.isValid());
-  const std::filesystem::path modelDir = dir.path().toStdString();
-  // Legacy torch.save output starts with a pickled magic number (protocol 2).
-  writeBytes(modelDir / "pytorch_model.bin", std::string("\x80\x02\x8a\x0a", 4) + "legacy pickle payload");
-  QString message;
-  try {
-    gpupoor::openCheckpoint(modelDir);
-  } catch (const gpupoor::InvalidCheckpoint& error) {
-    message = error.what();
-  }
-  QVERIFY2(message.contains("pytorch_model.bin"), qPrintable(message));
-  QVERIFY2(message.contains("legacy format"), qPrintable(message));
-  QVERIFY2(message.contains("safetensors"), qPrintable(message));
-}
-
-void TestSafetensors::corruptPytorchBinRejected() {
-  QTemporaryDir dir;
-  QVERIFY(dir.isValid());
-  const std::filesystem::path modelDir = dir.path().toStdString();
-  // A zip signature followed by garbage, like a download cut short.
-  const std::string original = readBytes(fixtureDir("f32-pytorch-bin") / "pytorch_model.bin");
-  writeBytes(modelDir / "pytorch_model.bin", original.substr(0, original.size() / 2));
-  QString message;
-  try {
-    gpupoor::openCheckpoint(modelDir);
-  } catch (const gpupoor::InvalidCheckpoint& error) {
-    message = error.what();
-  }
-  QVERIFY2(message.contains("pytorch_model.bin"), qPrintable(message));
-}
-
-namespace {
-
-// Splits f32-plain into two shards (layer 0 and the rest) plus an index in
-// `modelDir`. Returns the weight_map it wrote.
-nlohmann::json writeShardedCopy(const std::filesystem::path& modelDir) {
-  const auto plain = gpupoor::openCheckpoint(fixtureDir("f32-plain"));
-  std::map<std::string, at::Tensor> first;
-  std::map<std::string, at::Tensor> second;
-  nlohmann::json weightMap = nlohmann::json::object();
-  for (const auto& info : plain->tensors()) {
-    const bool inFirst = info.name.starts_with("h.0.");
-    (inFirst ? first : second)[info.name] = plain->load(info.name);
-    weightMap[info.name] =
-        inFirst ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
-  }
-  gpupoor::writeSafetensors(modelDir / "model-00001-of-00002.safetensors", first, {{"format", "pt"}});
-  gpupoor::writeSafetensors(modelDir / "model-00002-of-00002.safetensors", second, {{"format", "pt"}});
-  const nlohmann::json index = {{"metadata", {{"total_size", 123}}}, {"weight_map", weightMap}};
-  writeBytes(modelDir / "model.safetensors.index.json", index.dump(2));
-  return weightMap;
-}
-
-QString openCheckpointError(const std::filesystem::path& modelDir) {
-  try {
-    gpupoor::openCheckpoint(modelDir);
-  } catch (const gpupoor::InvalidCheckpoint& error) {
-    return QString::fromUtf8(error.what());
-  }
-  return {};
-}
-
-}  // namespace
-
-void TestSafetensors::shardedIndexLoads() {
-  QTemporaryDir dir;
-  QVERIFY(dir.isValid());
-  const std::filesystem::path modelDir = dir.path().toStdString();
-  writeShardedCopy(modelDir);
-
-  const auto sharded = gpupoor::openCheckpoint(modelDir);
-  const auto plain = gpupoor::openCheckpoint(fixtureDir("f32-plain"));
-  QCOMPARE(sharded->tensors().size(), plain->tensors().size());
-  QCOMPARE(sharded->metadata().at("format"), std::string("pt"));
-  for (const auto& info : plain->tensors()) {
-    QVERIFY2(at::equal(sharded->loadFloat32(info.name), plain->loadFloat32(info.name)),
-             info.name.c_str());
-    sharded->release(info.name);
-  }
-  QCOMPARE(sharded->info("h.0.ln_1.weight").file.filename().string(),
-           std::string("model-00001-of-00002.safetensors"));
-  QCOMPARE(sharded->info("wte.weight").file.filename().string(),
-           std::string("model-00002-of-00002.safetensors"));
-}
-
-void TestSafetensors::shardedIndexMissingShardNamed() {
-  QTemporaryDir dir;
-  QVERIFY(dir.isValid());
-  const std::filesystem::path modelDir = dir.path().toStdString();
-  writeShardedCopy(modelDir);
-  std::filesystem::remove(modelDir / "model-00002-of-00002.safetensors");
-
-  const QString message = openCheckpointError(modelDir);
-  QVERIFY2(message.contains("model.safetensors.index.json"), qPrintable(message));
-  QVERIFY2(message.contains("model-00002-of-00002.safetensors"), qPrintable(message));
-  QVERIFY2(message.contains("missing"), qPrintable(message));
-}
-
-void TestSafetensors::shardedIndexTensorNotInShard() {
-  QTemporaryDir dir;
-  QVERIFY(dir.isValid());
-  const std::filesystem::path modelDir = dir.path().toStdString();
-  nlohmann::json weightMap = writeShardedCopy(modelDir);
-  weightMap["wte.weight"] = "model-00001-of-00002.safetensors";
-  writeBytes(modelDir / "model.safetensors.index.json",
-             nlohmann::json{{"weight_map", weightMap}}.dump());
-
-  const QString message = openCheckpointError(modelDir);
-  QVERIFY2(message.contains("model.safetensors.index.json"), qPrintable(message));
-  QVERIFY2(message.contains("'wte.weight'"), qPrintable(message));
-  QVERIFY2(message.contains("model-00001-of-00002.safetensors"), qPrintable(message));
-}
-
-void TestSafetensors::shardedIndexPathOutsideFolderRejected() {
-  QTemporaryDir dir;
-  QVERIFY(dir.isValid());
-  const std::filesystem::path modelDir = dir.path().toStdString();
-  nlohmann::json weightMap = writeShardedCopy(modelDir);
-  weightMap["wte.weight"] = "../elsewhere.safetensors";
-  writeBytes(modelDir / "model.safetensors.index.json",
-             nlohmann::json{{"weight_map", weightMap}}.dump());
-
-  const QString message = openCheckpointError(modelDir);
-  QVERIFY2(message.contains("../elsewhere.safetensors"), qPrintable(message));
-  QVERIFY2(message.contains("same folder"), qPrintable(message));
 }
 
 QTEST_GUILESS_MAIN(TestSafetensors)

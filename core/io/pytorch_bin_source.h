@@ -1,12 +1,14 @@
 #pragma once
 
 // TensorSource over a pytorch_model.bin in the zip format that torch.save
-// has written since PyTorch 1.6. The pickled state dict is read with
-// LibTorch's restricted unpickler, which rebuilds tensors and plain
-// containers and rejects any other Python class, so no pickled code runs.
+// has written since PyTorch 1.6. The pickled state dict is read by a
+// restricted unpickler (state_dict_unpickler.h) that rebuilds tensors, dicts
+// and OrderedDicts and rejects any other Python global, so no pickled code
+// runs.
 //
-// NOTE: the whole state dict is held in memory (the file is read once, then
-// its tensors stay resident), unlike the memory-mapped safetensors sources.
+// NOTE: the whole state dict stays in memory once read, unlike the
+// memory-mapped safetensors sources, so a .bin needs about its file size in
+// RAM on top of the model being built.
 
 #include <filesystem>
 #include <map>
@@ -20,8 +22,8 @@ namespace gpupoor {
 class PytorchBinSource final : public TensorSource {
  public:
   // Reads and unpickles `file`. Throws InvalidCheckpoint naming the file for
-  // legacy (pre-zip) files, anything but a flat name -> tensor dict, and
-  // unpickling errors.
+  // legacy (pre-zip) files, damaged archives, anything but a flat
+  // name -> tensor dict, and disallowed pickle content.
   explicit PytorchBinSource(const std::filesystem::path& file);
 
   // Tensors in the order of the pickled dict.
