@@ -18,7 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fixtureDir(const char* variant) { return gpupoor::test::dataDir() / "tiny-gpt2" / variant; }
+fs::path fixtureDir(const char* variant) {
+  return gpupoor::test::dataDir() / "tiny-gpt2" / variant;
+}
 
 void writeText(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
@@ -122,14 +124,20 @@ void TestModelLocator::existingFolderReturnedAsIs() {
 void TestModelLocator::hubIdResolves_data() {
   QTest::addColumn<QString>("cacheFolder");
   QTest::addColumn<QString>("argument");
-  QTest::newRow("bare name, new cache id") << "models--openai-community--gpt2-large" << "gpt2-large";
-  QTest::newRow("full id, new cache id")
-      << "models--openai-community--gpt2-large" << "openai-community/gpt2-large";
-  QTest::newRow("full id, old cache id") << "models--gpt2-large" << "openai-community/gpt2-large";
-  QTest::newRow("bare name, old cache id") << "models--gpt2-large" << "gpt2-large";
-  QTest::newRow("distilgpt2 under distilbert") << "models--distilbert--distilgpt2" << "distilgpt2";
-  QTest::newRow("distilbert id, old cache id") << "models--distilgpt2" << "distilbert/distilgpt2";
-  QTest::newRow("other organisation") << "models--someone--tiny-gpt2" << "someone/tiny-gpt2";
+  QTest::newRow("bare name, new cache id") << "models--openai-community--gpt2-large"
+                                           << "gpt2-large";
+  QTest::newRow("full id, new cache id") << "models--openai-community--gpt2-large"
+                                         << "openai-community/gpt2-large";
+  QTest::newRow("full id, old cache id") << "models--gpt2-large"
+                                         << "openai-community/gpt2-large";
+  QTest::newRow("bare name, old cache id") << "models--gpt2-large"
+                                           << "gpt2-large";
+  QTest::newRow("distilgpt2 under distilbert") << "models--distilbert--distilgpt2"
+                                               << "distilgpt2";
+  QTest::newRow("distilbert id, old cache id") << "models--distilgpt2"
+                                               << "distilbert/distilgpt2";
+  QTest::newRow("other organisation") << "models--someone--tiny-gpt2"
+                                      << "someone/tiny-gpt2";
 }
 
 void TestModelLocator::hubIdResolves() {
@@ -324,8 +332,8 @@ CommandResult runGpupoor(const QStringList& args) {
 void TestModelLocator::modelsCommandPrintsJson() {
   addCachedModel(m_cache / "models--openai-community--gpt2", "abc123");
   const auto result =
-      runGpupoor({"models", "--folder", QString::fromStdString(fixtureDir("bf16-prefixed").string()),
-                  "--json"});
+      runGpupoor({"models", "--folder",
+                  QString::fromStdString(fixtureDir("bf16-prefixed").string()), "--json"});
   QCOMPARE(result.exitCode, 0);
 
   const auto list = nlohmann::json::parse(result.standardOutput.toStdString(), nullptr, false);
@@ -341,7 +349,8 @@ void TestModelLocator::modelsCommandPrintsJson() {
 
   const auto table = runGpupoor({"models"});
   QCOMPARE(table.exitCode, 0);
-  QVERIFY2(table.standardOutput.contains("openai-community/gpt2"), qPrintable(table.standardOutput));
+  QVERIFY2(table.standardOutput.contains("openai-community/gpt2"),
+           qPrintable(table.standardOutput));
   QVERIFY2(table.standardOutput.contains("hf-cache"), qPrintable(table.standardOutput));
 }
 

@@ -42,9 +42,8 @@ AtomicFileWriter::AtomicFileWriter(std::filesystem::path target) : m_target(std:
   if (m_fd < 0) {
     const int errorNumber = errno;
     throw InvalidArgument("cannot write '" + m_target.string() +
-                          "': creating a temporary file in '" + folder.string() +
-                          "' failed: " + osError(errorNumber) +
-                          ". Check that the folder exists and is writable.");
+                          "': creating a temporary file in '" + folder.string() + "' failed: " +
+                          osError(errorNumber) + ". Check that the folder exists and is writable.");
   }
   m_temporaryPath = buffer.data();
   // mkstemp creates the file with mode 0600; give it the usual 0644 minus umask.
@@ -67,8 +66,8 @@ void AtomicFileWriter::write(std::span<const std::byte> bytes) {
       if (errno == EINTR) continue;
       const int errorNumber = errno;
       throw Error("writing '" + m_temporaryPath.string() + "' (for '" + m_target.string() +
-                  "') failed after " + std::to_string(m_bytesWritten) +
-                  " bytes: " + osError(errorNumber) + ". Free disk space or choose another folder.");
+                  "') failed after " + std::to_string(m_bytesWritten) + " bytes: " +
+                  osError(errorNumber) + ". Free disk space or choose another folder.");
     }
     data += written;
     remaining -= static_cast<std::size_t>(written);
@@ -84,8 +83,8 @@ void AtomicFileWriter::commit() {
   if (m_fd < 0) throw Error("cannot commit '" + m_target.string() + "': writer already closed");
   if (::fsync(m_fd) != 0) {
     const int errorNumber = errno;
-    throw Error("flushing '" + m_temporaryPath.string() + "' to disk failed: " +
-                osError(errorNumber));
+    throw Error("flushing '" + m_temporaryPath.string() +
+                "' to disk failed: " + osError(errorNumber));
   }
   const int fd = m_fd;
   m_fd = -1;

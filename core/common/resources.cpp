@@ -33,10 +33,11 @@ std::filesystem::path resourceDir() {
   if (const char* overridden = std::getenv("GPUPOOR_RESOURCE_DIR");
       overridden != nullptr && *overridden != '\0') {
     if (!isFolder(overridden)) {
-      throw InvalidArgument(fmt::format("GPUPOOR_RESOURCE_DIR is set to '{}', which is not a "
-                                        "folder. Point it at the gpupoor resource folder or "
-                                        "unset it.",
-                                        overridden));
+      throw InvalidArgument(
+          fmt::format("GPUPOOR_RESOURCE_DIR is set to '{}', which is not a "
+                      "folder. Point it at the gpupoor resource folder or "
+                      "unset it.",
+                      overridden));
     }
     return overridden;
   }

@@ -31,7 +31,7 @@ class MappedFile {
   // Advises the kernel (MADV_DONTNEED) that the pages fully or partly inside
   // [offsetBytes, offsetBytes + lengthBytes) are no longer needed. The range
   // is widened to page boundaries, so neighbouring bytes on the same pages
-  // are released too; a later read simply faults them back in from the file.
+  // are released too. A later read faults them back in from the file.
   // Ranges past the end are clipped.
   void releaseRange(std::size_t offsetBytes, std::size_t lengthBytes) const;
 

@@ -117,29 +117,31 @@ std::optional<fs::path> pickSnapshot(const fs::path& repoDir) {
 // and the final LayerNorm.
 long long gpt2ParameterCount(long long vocab, long long positions, long long embd, long long layers,
                              long long inner) {
-  const long long perBlock = 2 * (2 * embd)                    // ln_1, ln_2
-                             + embd * 3 * embd + 3 * embd      // c_attn
-                             + embd * embd + embd              // attn.c_proj
-                             + embd * inner + inner            // c_fc
-                             + inner * embd + embd;            // mlp.c_proj
+  const long long perBlock = 2 * (2 * embd)                // ln_1, ln_2
+                             + embd * 3 * embd + 3 * embd  // c_attn
+                             + embd * embd + embd          // attn.c_proj
+                             + embd * inner + inner        // c_fc
+                             + inner * embd + embd;        // mlp.c_proj
   return vocab * embd + positions * embd + layers * perBlock + 2 * embd;
 }
 
 int intField(const nlohmann::json& config, const char* key, const fs::path& file) {
   const auto it = config.find(key);
   if (it == config.end() || !it->is_number_integer() || it->get<long long>() <= 0) {
-    throw InvalidCheckpoint(fmt::format("'{}': \"{}\" is missing or not a positive integer. "
-                                        "Fix config.json or re-download the model.",
-                                        file.string(), key));
+    throw InvalidCheckpoint(
+        fmt::format("'{}': \"{}\" is missing or not a positive integer. "
+                    "Fix config.json or re-download the model.",
+                    file.string(), key));
   }
   return it->get<int>();
 }
 
 ModelConfigSummary summarizeConfig(const fs::path& configFile) {
   if (!isFile(configFile)) {
-    throw InvalidCheckpoint(fmt::format("'{}' is missing. A model folder needs the config.json "
-                                        "of its checkpoint.",
-                                        configFile.string()));
+    throw InvalidCheckpoint(
+        fmt::format("'{}' is missing. A model folder needs the config.json "
+                    "of its checkpoint.",
+                    configFile.string()));
   }
   const auto config = nlohmann::json::parse(readText(configFile), nullptr, false);
   if (config.is_discarded() || !config.is_object()) {
@@ -217,14 +219,15 @@ void appendHubCacheModels(std::vector<ModelEntry>& models) {
 
 void appendFolderModels(std::vector<ModelEntry>& models, const fs::path& folder) {
   if (!isFolder(folder)) {
-    throw InvalidArgument(fmt::format("'{}' is not a folder. Pass a model folder or a folder "
-                                      "that contains model folders.",
-                                      folder.string()));
+    throw InvalidArgument(
+        fmt::format("'{}' is not a folder. Pass a model folder or a folder "
+                    "that contains model folders.",
+                    folder.string()));
   }
   if (isFile(folder / "config.json")) {
     const auto name = fs::absolute(folder).lexically_normal().filename().string();
-    appendIfGpt2(models, describeModel(folder, name.empty() ? folder.string() : name,
-                                       ModelSource::Folder));
+    appendIfGpt2(models,
+                 describeModel(folder, name.empty() ? folder.string() : name, ModelSource::Folder));
     return;
   }
   std::vector<fs::path> children;
@@ -234,8 +237,7 @@ void appendFolderModels(std::vector<ModelEntry>& models, const fs::path& folder)
   }
   std::sort(children.begin(), children.end());
   for (const auto& child : children) {
-    appendIfGpt2(models,
-                 describeModel(child, child.filename().string(), ModelSource::Folder));
+    appendIfGpt2(models, describeModel(child, child.filename().string(), ModelSource::Folder));
   }
 }
 
@@ -243,9 +245,12 @@ void appendFolderModels(std::vector<ModelEntry>& models, const fs::path& folder)
 
 std::string_view modelSourceName(ModelSource source) {
   switch (source) {
-    case ModelSource::Bundled: return "bundled";
-    case ModelSource::HfCache: return "hf-cache";
-    case ModelSource::Folder: return "folder";
+    case ModelSource::Bundled:
+      return "bundled";
+    case ModelSource::HfCache:
+      return "hf-cache";
+    case ModelSource::Folder:
+      return "folder";
   }
   return "folder";
 }
@@ -290,7 +295,7 @@ fs::path resolveModelDir(const std::string& arg) {
   for (const auto& place : searched) places += "\n  " + place;
   throw InvalidArgument(fmt::format(
       "model '{}' not found: it is not a folder, and no snapshot with a config.json exists in:{}\n"
-      "Pass the folder that holds config.json and the weights, or download the model into the "
+      "Pass the folder that contains config.json and the weights, or download the model into the "
       "Hugging Face cache (set HF_HUB_CACHE or HF_HOME if it lives elsewhere).",
       arg, places));
 }
@@ -322,8 +327,8 @@ std::vector<ModelEntry> listModels(const std::vector<fs::path>& extraFolders) {
   try {
     const fs::path bundled = bundledModelDir();
     if (isFile(bundled / "config.json")) {
-      appendIfGpt2(models, describeModel(bundled, std::string(kBundledModelName),
-                                         ModelSource::Bundled));
+      appendIfGpt2(models,
+                   describeModel(bundled, std::string(kBundledModelName), ModelSource::Bundled));
     } else {
       spdlog::debug("no bundled model at {}", bundled.string());
     }

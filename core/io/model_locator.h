@@ -32,9 +32,9 @@ struct ModelEntry {
   std::filesystem::path dir;
   ModelSource source = ModelSource::Folder;
   ModelConfigSummary config;
-  bool hasTokenizer = false;           // vocab.json and merges.txt present
-  std::filesystem::path weightsFile;   // what openCheckpoint() would open; empty when none
-  std::uint64_t weightsBytes = 0;      // all weight files, shards included
+  bool hasTokenizer = false;          // vocab.json and merges.txt present
+  std::filesystem::path weightsFile;  // what openCheckpoint() would open; empty when none
+  std::uint64_t weightsBytes = 0;     // all weight files, shards included
 };
 
 // The hub cache folder: $HF_HUB_CACHE, else $HF_HOME/hub, else

@@ -29,9 +29,10 @@ void logOpened(const TensorSource& source, std::string_view format) {
 std::unique_ptr<TensorSource> openCheckpoint(const std::filesystem::path& modelDir) {
   std::error_code error;
   if (!std::filesystem::is_directory(modelDir, error)) {
-    throw InvalidCheckpoint(fmt::format("model folder '{}' does not exist or is not a folder. "
-                                        "Pass the folder that holds config.json and the weights.",
-                                        modelDir.string()));
+    throw InvalidCheckpoint(
+        fmt::format("model folder '{}' does not exist or is not a folder. "
+                    "Pass the folder that contains config.json and the weights.",
+                    modelDir.string()));
   }
 
   std::unique_ptr<TensorSource> source;
@@ -46,7 +47,7 @@ std::unique_ptr<TensorSource> openCheckpoint(const std::filesystem::path& modelD
     logOpened(*source, "pytorch_model.bin");
   } else if (fileExists(modelDir / "pytorch_model.bin.index.json")) {
     throw InvalidCheckpoint(fmt::format(
-        "'{}' holds a sharded pytorch_model.bin (pytorch_model.bin.index.json), which is not "
+        "'{}' contains a sharded pytorch_model.bin (pytorch_model.bin.index.json), which is not "
         "supported. Convert the checkpoint to safetensors.",
         modelDir.string()));
   } else {

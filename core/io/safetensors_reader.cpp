@@ -24,16 +24,18 @@ constexpr std::string_view kMetadataKey = "__metadata__";
 constexpr std::string_view kFixHint = "re-download or re-save the checkpoint";
 
 [[noreturn]] void failFile(const std::filesystem::path& file, const std::string& detail) {
-  throw InvalidCheckpoint(fmt::format("invalid safetensors file '{}': {}. The file is damaged or "
-                                      "not safetensors; {}.",
-                                      file.string(), detail, kFixHint));
+  throw InvalidCheckpoint(
+      fmt::format("invalid safetensors file '{}': {}. The file is damaged or "
+                  "not safetensors; {}.",
+                  file.string(), detail, kFixHint));
 }
 
 [[noreturn]] void failTensor(const std::filesystem::path& file, std::string_view tensor,
                              const std::string& detail) {
-  throw InvalidCheckpoint(fmt::format("invalid safetensors file '{}': tensor '{}': {}. The file "
-                                      "is damaged or was written by a faulty tool; {}.",
-                                      file.string(), tensor, detail, kFixHint));
+  throw InvalidCheckpoint(
+      fmt::format("invalid safetensors file '{}': tensor '{}': {}. The file "
+                  "is damaged or was written by a faulty tool; {}.",
+                  file.string(), tensor, detail, kFixHint));
 }
 
 std::uint64_t readLittleEndian64(std::span<const std::byte> bytes) {
@@ -48,9 +50,9 @@ std::uint64_t nonNegativeInteger(const nlohmann::json& value, const std::filesys
   if (value.is_number_unsigned()) return value.get<std::uint64_t>();
   if (value.is_number_integer()) {
     failTensor(file, tensor,
-               fmt::format("{} holds {}, expected a non-negative integer", field, value.dump()));
+               fmt::format("{} is {}, expected a non-negative integer", field, value.dump()));
   }
-  failTensor(file, tensor, fmt::format("{} holds {}, expected an integer", field, value.dump()));
+  failTensor(file, tensor, fmt::format("{} is {}, expected an integer", field, value.dump()));
 }
 
 std::map<std::string, std::string> parseMetadata(const nlohmann::json& value,
@@ -62,8 +64,8 @@ std::map<std::string, std::string> parseMetadata(const nlohmann::json& value,
   std::map<std::string, std::string> metadata;
   for (const auto& [key, text] : value.items()) {
     if (!text.is_string()) {
-      failFile(file, fmt::format("\"__metadata__\" entry '{}' is a JSON {}, expected a string",
-                                 key, text.type_name()));
+      failFile(file, fmt::format("\"__metadata__\" entry '{}' is a JSON {}, expected a string", key,
+                                 text.type_name()));
     }
     metadata.emplace(key, text.get<std::string>());
   }
@@ -73,9 +75,10 @@ std::map<std::string, std::string> parseMetadata(const nlohmann::json& value,
 SafetensorsEntry parseEntry(const std::string& name, const nlohmann::json& value,
                             const std::filesystem::path& file, std::uint64_t dataBytes) {
   if (!value.is_object()) {
-    failTensor(file, name, fmt::format("entry is a JSON {}, expected an object with dtype, "
-                                       "shape and data_offsets",
-                                       value.type_name()));
+    failTensor(file, name,
+               fmt::format("entry is a JSON {}, expected an object with dtype, "
+                           "shape and data_offsets",
+                           value.type_name()));
   }
   SafetensorsEntry entry;
   entry.info.name = name;
@@ -110,8 +113,8 @@ SafetensorsEntry parseEntry(const std::string& name, const nlohmann::json& value
     overflow = overflow || __builtin_mul_overflow(elementCount, dim, &elementCount);
   }
   std::uint64_t expectedBytes = 0;
-  overflow = overflow || __builtin_mul_overflow(elementCount, dtypeSize(entry.info.dtype),
-                                                &expectedBytes);
+  overflow =
+      overflow || __builtin_mul_overflow(elementCount, dtypeSize(entry.info.dtype), &expectedBytes);
   if (overflow) {
     failTensor(file, name,
                fmt::format("shape {} is too large to address", formatShape(entry.info.shape)));
@@ -233,9 +236,10 @@ const SafetensorsEntry* SafetensorsReader::find(std::string_view name) const {
 const SafetensorsEntry& SafetensorsReader::entry(std::string_view name) const {
   const SafetensorsEntry* found = find(name);
   if (found == nullptr) {
-    throw InvalidCheckpoint(fmt::format("'{}' has no tensor '{}' (it holds {} tensors). The "
-                                        "checkpoint is incomplete or not a GPT-2 model.",
-                                        path().string(), name, m_infos.size()));
+    throw InvalidCheckpoint(
+        fmt::format("'{}' has no tensor '{}' (it contains {} tensors). The "
+                    "checkpoint is incomplete or not a GPT-2 model.",
+                    path().string(), name, m_infos.size()));
   }
   return *found;
 }

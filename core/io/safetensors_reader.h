@@ -31,8 +31,8 @@ struct SafetensorsEntry {
 };
 
 struct SafetensorsHeader {
-  std::uint64_t headerBytes = 0;      // length of the JSON text
-  std::uint64_t dataOffsetBytes = 0;  // 8 + headerBytes: where the data section starts
+  std::uint64_t headerBytes = 0;          // length of the JSON text
+  std::uint64_t dataOffsetBytes = 0;      // 8 + headerBytes: where the data section starts
   std::vector<SafetensorsEntry> entries;  // sorted by beginBytes, i.e. file order
   std::map<std::string, std::string> metadata;
 };

@@ -1,5 +1,5 @@
 // Safetensors writer. The tensor data is streamed to disk one tensor at a
-// time, so writing never holds a second copy of the whole model.
+// time, so writing never keeps a second copy of the whole model.
 #include "core/io/safetensors_writer.h"
 
 #include <ATen/ATen.h>
@@ -42,13 +42,14 @@ void writeSafetensors(const std::filesystem::path& path,
   std::uint64_t offsetBytes = 0;
   for (const auto& [name, tensor] : tensors) {
     if (name == "__metadata__") {
-      throw InvalidArgument(fmt::format("cannot write '{}': \"__metadata__\" is reserved and "
-                                        "cannot name a tensor; rename the tensor",
-                                        path.string()));
+      throw InvalidArgument(
+          fmt::format("cannot write '{}': \"__metadata__\" is reserved and "
+                      "cannot name a tensor; rename the tensor",
+                      path.string()));
     }
     if (!tensor.defined()) {
-      throw InvalidArgument(fmt::format("cannot write '{}': tensor '{}' is undefined",
-                                        path.string(), name));
+      throw InvalidArgument(
+          fmt::format("cannot write '{}': tensor '{}' is undefined", path.string(), name));
     }
     const auto dtype = dtypeOf(tensor.scalar_type());
     if (!dtype) {
@@ -58,14 +59,16 @@ void writeSafetensors(const std::filesystem::path& path,
           path.string(), name, c10::toString(tensor.scalar_type())));
     }
     if (tensor.layout() != at::kStrided) {
-      throw InvalidArgument(fmt::format("cannot write '{}': tensor '{}' is sparse or otherwise "
-                                        "not strided; convert it with .to_dense() first",
-                                        path.string(), name));
+      throw InvalidArgument(
+          fmt::format("cannot write '{}': tensor '{}' is sparse or otherwise "
+                      "not strided; convert it with .to_dense() first",
+                      path.string(), name));
     }
     if (!tensor.device().is_cpu()) {
-      throw InvalidArgument(fmt::format("cannot write '{}': tensor '{}' is on {}, expected the "
-                                        "CPU; move it with .cpu() first",
-                                        path.string(), name, tensor.device().str()));
+      throw InvalidArgument(
+          fmt::format("cannot write '{}': tensor '{}' is on {}, expected the "
+                      "CPU; move it with .cpu() first",
+                      path.string(), name, tensor.device().str()));
     }
     const auto byteLength = static_cast<std::uint64_t>(tensor.numel()) * dtypeSize(*dtype);
     header[name] = {{"dtype", dtypeName(*dtype)},
@@ -75,8 +78,8 @@ void writeSafetensors(const std::filesystem::path& path,
   }
 
   std::string headerText = header.dump();
-  const std::size_t paddedBytes =
-      (headerText.size() + kHeaderAlignmentBytes - 1) / kHeaderAlignmentBytes * kHeaderAlignmentBytes;
+  const std::size_t paddedBytes = (headerText.size() + kHeaderAlignmentBytes - 1) /
+                                  kHeaderAlignmentBytes * kHeaderAlignmentBytes;
   headerText.resize(paddedBytes, ' ');
   const std::uint64_t headerLength = headerText.size();
 

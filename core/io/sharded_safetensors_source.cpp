@@ -19,9 +19,10 @@ namespace gpupoor {
 namespace {
 
 [[noreturn]] void failIndex(const std::filesystem::path& indexFile, const std::string& detail) {
-  throw InvalidCheckpoint(fmt::format("invalid sharded checkpoint index '{}': {}. Re-download "
-                                      "the checkpoint or re-save it as one model.safetensors.",
-                                      indexFile.string(), detail));
+  throw InvalidCheckpoint(
+      fmt::format("invalid sharded checkpoint index '{}': {}. Re-download "
+                  "the checkpoint or re-save it as one model.safetensors.",
+                  indexFile.string(), detail));
 }
 
 nlohmann::json readIndexJson(const std::filesystem::path& indexFile) {
@@ -67,21 +68,21 @@ ShardedSafetensorsSource::ShardedSafetensorsSource(const std::filesystem::path& 
     tensorsByShard[shard].push_back(tensor);
   }
 
-  // Open every shard and check that it holds the tensors the index assigns to it.
+  // Open every shard and check that it contains the tensors the index assigns to it.
   const auto folder = indexFile.parent_path();
   for (const auto& [shard, shardTensors] : tensorsByShard) {
     const auto shardPath = folder / shard;
     std::error_code error;
     if (!std::filesystem::is_regular_file(shardPath, error)) {
-      failIndex(indexFile, fmt::format("shard '{}' (holding {} tensors, e.g. '{}') is missing",
-                                       shardPath.string(), shardTensors.size(),
-                                       shardTensors.front()));
+      failIndex(indexFile,
+                fmt::format("shard '{}' (holding {} tensors, e.g. '{}') is missing",
+                            shardPath.string(), shardTensors.size(), shardTensors.front()));
     }
     auto reader = std::make_unique<SafetensorsReader>(shardPath);
     for (const auto& tensor : shardTensors) {
       if (reader->find(tensor) == nullptr) {
         failIndex(indexFile, fmt::format("the index assigns tensor '{}' to shard '{}', but that "
-                                         "shard does not hold it",
+                                         "shard does not contain it",
                                          tensor, shardPath.string()));
       }
     }

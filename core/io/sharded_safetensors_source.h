@@ -2,7 +2,7 @@
 
 // TensorSource over a sharded safetensors checkpoint: an index file
 // (model.safetensors.index.json) whose "weight_map" names, for every tensor,
-// the shard file in the same folder that holds it.
+// the shard file in the same folder that contains it.
 
 #include <filesystem>
 #include <map>
@@ -27,7 +27,7 @@ class ShardedSafetensorsSource final : public TensorSource {
   at::Tensor loadFloat32(std::string_view name) const override;
   at::Tensor load(std::string_view name) const override;
   void release(std::string_view name) const override;
-  // The first shard's "__metadata__"; the index's own "metadata" holds
+  // The first shard's "__metadata__"; the index's own "metadata" contains
   // numbers (total_size), not strings, so it is not returned.
   std::map<std::string, std::string> metadata() const override;
   std::string description() const override { return m_indexFile.string(); }

@@ -12,44 +12,65 @@ namespace gpupoor {
 
 at::ScalarType scalarTypeOf(DType dtype) {
   switch (dtype) {
-    case DType::F32: return at::kFloat;
-    case DType::F16: return at::kHalf;
-    case DType::BF16: return at::kBFloat16;
-    case DType::F64: return at::kDouble;
-    case DType::I8: return at::kChar;
-    case DType::U8: return at::kByte;
-    case DType::I16: return at::kShort;
-    case DType::I32: return at::kInt;
-    case DType::I64: return at::kLong;
-    case DType::Bool: return at::kBool;
+    case DType::F32:
+      return at::kFloat;
+    case DType::F16:
+      return at::kHalf;
+    case DType::BF16:
+      return at::kBFloat16;
+    case DType::F64:
+      return at::kDouble;
+    case DType::I8:
+      return at::kChar;
+    case DType::U8:
+      return at::kByte;
+    case DType::I16:
+      return at::kShort;
+    case DType::I32:
+      return at::kInt;
+    case DType::I64:
+      return at::kLong;
+    case DType::Bool:
+      return at::kBool;
   }
   return at::kFloat;
 }
 
 std::optional<DType> dtypeOf(at::ScalarType type) {
   switch (type) {
-    case at::kFloat: return DType::F32;
-    case at::kHalf: return DType::F16;
-    case at::kBFloat16: return DType::BF16;
-    case at::kDouble: return DType::F64;
-    case at::kChar: return DType::I8;
-    case at::kByte: return DType::U8;
-    case at::kShort: return DType::I16;
-    case at::kInt: return DType::I32;
-    case at::kLong: return DType::I64;
-    case at::kBool: return DType::Bool;
-    default: return std::nullopt;
+    case at::kFloat:
+      return DType::F32;
+    case at::kHalf:
+      return DType::F16;
+    case at::kBFloat16:
+      return DType::BF16;
+    case at::kDouble:
+      return DType::F64;
+    case at::kChar:
+      return DType::I8;
+    case at::kByte:
+      return DType::U8;
+    case at::kShort:
+      return DType::I16;
+    case at::kInt:
+      return DType::I32;
+    case at::kLong:
+      return DType::I64;
+    case at::kBool:
+      return DType::Bool;
+    default:
+      return std::nullopt;
   }
 }
 
 at::Tensor tensorFromBytes(const TensorInfo& info, std::span<const std::byte> bytes) {
   at::Tensor tensor = at::empty(info.shape, at::TensorOptions().dtype(scalarTypeOf(info.dtype)));
   if (static_cast<std::size_t>(tensor.nbytes()) != bytes.size()) {
-    throw InvalidCheckpoint(fmt::format("'{}': tensor '{}' has {} bytes, but shape {} of {} needs "
-                                        "{} bytes; re-download or re-save the checkpoint",
-                                        info.file.string(), info.name, bytes.size(),
-                                        formatShape(info.shape), dtypeName(info.dtype),
-                                        tensor.nbytes()));
+    throw InvalidCheckpoint(
+        fmt::format("'{}': tensor '{}' has {} bytes, but shape {} of {} needs "
+                    "{} bytes; re-download or re-save the checkpoint",
+                    info.file.string(), info.name, bytes.size(), formatShape(info.shape),
+                    dtypeName(info.dtype), tensor.nbytes()));
   }
   if (!bytes.empty()) std::memcpy(tensor.data_ptr(), bytes.data(), bytes.size());
   return tensor;

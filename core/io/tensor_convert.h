@@ -24,9 +24,9 @@ std::optional<DType> dtypeOf(at::ScalarType type);
 at::Tensor tensorFromBytes(const TensorInfo& info, std::span<const std::byte> bytes);
 
 // Returns `tensor` as a contiguous float32 tensor: F32 comes back as is (no
-// copy when already contiguous) and F16 and BF16 are widened, which is exact. Other dtypes throw InvalidCheckpoint
-// naming `origin` and the tensor, because narrowing or reinterpreting them
-// would silently change the weights.
+// copy when already contiguous) and F16 and BF16 are widened, which is exact. Other dtypes throw
+// InvalidCheckpoint naming `origin` and the tensor, because narrowing or reinterpreting them would
+// silently change the weights.
 at::Tensor toFloat32(const at::Tensor& tensor, const TensorInfo& info, std::string_view origin);
 
 }  // namespace gpupoor

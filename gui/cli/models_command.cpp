@@ -42,8 +42,8 @@ void printTable(const std::vector<ModelEntry>& models) {
     printLine("no GPT-2 models found; pass a folder with --folder DIR");
     return;
   }
-  printLine(fmt::format("{:<32} {:<9} {:>8} {:>11} {:<9} {}", "NAME", "SOURCE", "PARAMS",
-                        "WEIGHTS", "TOKENIZER", "PATH"));
+  printLine(fmt::format("{:<32} {:<9} {:>8} {:>11} {:<9} {}", "NAME", "SOURCE", "PARAMS", "WEIGHTS",
+                        "TOKENIZER", "PATH"));
   for (const auto& model : models) {
     const std::string weights =
         model.weightsFile.empty() ? std::string("none") : formatMebibytes(model.weightsBytes);
@@ -74,7 +74,8 @@ int runModels(const QStringList& args) {
     return kExitOk;
   }
   if (!parser.positionalArguments().isEmpty()) {
-    throw InvalidArgument("unexpected argument '" + parser.positionalArguments().first().toStdString() +
+    throw InvalidArgument("unexpected argument '" +
+                          parser.positionalArguments().first().toStdString() +
                           "'. Pass folders with --folder DIR.");
   }
 
@@ -93,9 +94,9 @@ int runModels(const QStringList& args) {
   return kExitOk;
 }
 
-const CommandRegistration kRegistration{
-    Command{"models", "list the GPT-2 models found on this machine",
-            [](const QStringList& args) { return runGuarded("models", [&] { return runModels(args); }); }}};
+const CommandRegistration kRegistration{Command{
+    "models", "list the GPT-2 models found on this machine",
+    [](const QStringList& args) { return runGuarded("models", [&] { return runModels(args); }); }}};
 
 }  // namespace
 

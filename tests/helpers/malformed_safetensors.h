@@ -11,10 +11,10 @@
 namespace gpupoor::test {
 
 struct MalformedSafetensorsCase {
-  std::string name;           // row name
-  std::string fileBytes;      // the whole file
-  std::string tensor;         // tensor the message must name; empty when none
-  std::string messagePart;    // text the message must contain
+  std::string name;         // row name
+  std::string fileBytes;    // the whole file
+  std::string tensor;       // tensor the message must name; empty when none
+  std::string messagePart;  // text the message must contain
 };
 
 // Builds a file: 8-byte little-endian `declaredHeaderBytes`, then `header`,
@@ -77,9 +77,8 @@ inline std::vector<MalformedSafetensorsCase> malformedSafetensorsCases() {
       {"metadata value not a string",
        safetensorsBytes(R"({"__metadata__":{"format":1},)" + goodEntry + "}", 16), "",
        "\"__metadata__\" entry 'format'"},
-      {"metadata not an object",
-       safetensorsBytes(R"({"__metadata__":"pt",)" + goodEntry + "}", 16), "",
-       "\"__metadata__\" is a JSON string"},
+      {"metadata not an object", safetensorsBytes(R"({"__metadata__":"pt",)" + goodEntry + "}", 16),
+       "", "\"__metadata__\" is a JSON string"},
   };
 }
 

@@ -80,8 +80,8 @@ int main() {
   }
   readFixtureInFull(std::filesystem::path(GPUPOOR_TEST_DATA_DIR) / "tiny-gpt2" / "f32-plain" /
                     "model.safetensors");
-  readFixtureInFull(std::filesystem::path(GPUPOOR_TEST_DATA_DIR) / "tiny-gpt2" /
-                    "bf16-prefixed" / "model.safetensors");
+  readFixtureInFull(std::filesystem::path(GPUPOOR_TEST_DATA_DIR) / "tiny-gpt2" / "bf16-prefixed" /
+                    "model.safetensors");
   std::filesystem::remove_all(folder);
 
   std::printf("%d malformed cases, %d failures\n",
