@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <csignal>
@@ -102,6 +103,7 @@ class TestSafetensors : public QObject {
   void writerRejectsUnsupportedDtype();
   void failedWriteKeepsOldFile();
   void abandonedWriterLeavesNoTemporary();
+  void writtenFileModeFollowsUmask();
 };
 
 void TestSafetensors::fixtureLoads_data() {
@@ -420,6 +422,18 @@ void TestSafetensors::abandonedWriterLeavesNoTemporary() {
   }
   QCOMPARE(readBytes(path), std::string("old"));
   QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 1);
+}
+
+void TestSafetensors::writtenFileModeFollowsUmask() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::filesystem::path path = dir.filePath("report.json").toStdString();
+  const mode_t previous = ::umask(027);
+  gpupoor::writeFileAtomically(path, "{}");
+  ::umask(previous);
+
+  const auto permissions = std::filesystem::status(path).permissions();
+  QCOMPARE(static_cast<unsigned>(permissions), 0640u);
 }
 
 QTEST_GUILESS_MAIN(TestSafetensors)

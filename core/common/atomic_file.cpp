@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,20 @@ void syncFolder(const std::filesystem::path& folder) {
   ::close(fd);
 }
 
+// Reads the umask from /proc/self/status (Linux 4.7 and later), because
+// umask() can only read it by changing it, which races with other threads
+// creating files. Falls back to the common default 022.
+mode_t currentUmask() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Umask:", 0) == 0) {
+      return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+    }
+  }
+  return 022;
+}
+
 }  // namespace
 
 AtomicFileWriter::AtomicFileWriter(std::filesystem::path target) : m_target(std::move(target)) {
@@ -46,10 +61,9 @@ AtomicFileWriter::AtomicFileWriter(std::filesystem::path target) : m_target(std:
                           osError(errorNumber) + ". Check that the folder exists and is writable.");
   }
   m_temporaryPath = buffer.data();
-  // mkstemp creates the file with mode 0600; give it the usual 0644 minus umask.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(m_fd, 0666 & ~mask);
+  // mkstemp creates the file with mode 0600; give it the mode a plain
+  // open(O_CREAT, 0666) would get.
+  ::fchmod(m_fd, 0666 & ~currentUmask());
 }
 
 AtomicFileWriter::~AtomicFileWriter() {

@@ -111,7 +111,7 @@ PytorchBinSource::PytorchBinSource(const std::filesystem::path& file) : m_file(f
 
 at::Tensor PytorchBinSource::load(std::string_view name) const {
   info(name);  // throws InvalidCheckpoint naming the tensor when absent
-  return m_tensors.find(name)->second.contiguous().clone();
+  return m_tensors.find(name)->second.clone(at::MemoryFormat::Contiguous);
 }
 
 at::Tensor PytorchBinSource::loadFloat32(std::string_view name) const {
