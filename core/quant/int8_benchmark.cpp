@@ -1,0 +1,290 @@
+#include "core/quant/int8_benchmark.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include <malloc.h>
+#include <unistd.h>
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <numeric>
+
+#include "core/common/errors.h"
+#include "core/common/process_memory.h"
+#include "core/common/threads.h"
+#include "core/env/machine_info.h"
+#include "core/io/safetensors_writer.h"
+#include "core/kernels/int8_kernels.h"
+#include "core/model/generation.h"
+#include "core/model/model_loader.h"
+#include "core/quant/int8_linear.h"
+#include "core/quant/layer_factory.h"
+
+namespace gpupoor {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Standard deviation of GPT-2's weight initialisation.
+constexpr double kInitStd = 0.02;
+// Buffer for the copy bandwidth: far larger than any cache.
+constexpr std::size_t kCopyBytes = std::size_t{1} << 30;
+// Allocations from this size get their own mmap (see runInt8Benchmark).
+constexpr int kMmapThresholdBytes = 1 << 20;
+// Matrix-vector calls per GEMV timing sample.
+constexpr int kGemvCallsPerSample = 20;
+
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : 0.5 * (values[middle - 1] + values[middle]);
+}
+
+// Runs body once as a warm-up, then `repeats` times; returns the median ms.
+template <typename Body>
+double medianMs(int repeats, const Body& body) {
+  body();
+  std::vector<double> samples;
+  for (int i = 0; i < repeats; ++i) {
+    const Clock::time_point start = Clock::now();
+    body();
+    samples.push_back(msSince(start));
+  }
+  return median(samples);
+}
+
+// A temporary folder removed when the benchmark ends, also on errors.
+class TemporaryFolder {
+ public:
+  explicit TemporaryFolder(const fs::path& parent) {
+    std::string pattern = (parent / "gpupoor-bench-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      throw Error(fmt::format("failed to create a temporary folder in {}: {}; pass --temp-dir",
+                              parent.string(), std::strerror(errno)));
+    }
+    m_path = pattern;
+  }
+  ~TemporaryFolder() {
+    std::error_code error;
+    fs::remove_all(m_path, error);
+  }
+  TemporaryFolder(const TemporaryFolder&) = delete;
+  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
+  const fs::path& path() const { return m_path; }
+
+ private:
+  fs::path m_path;
+};
+
+// Writes config.json and an F32 model.safetensors with random weights in the
+// Hugging Face GPT-2 layout (Conv1D weights [in, out], no prefix).
+std::int64_t writeRandomCheckpoint(const Gpt2Config& config, const fs::path& dir) {
+  const nlohmann::json json = {{"model_type", "gpt2"},
+                               {"vocab_size", config.vocabSize},
+                               {"n_positions", config.nPositions},
+                               {"n_embd", config.nEmbd},
+                               {"n_layer", config.nLayer},
+                               {"n_head", config.nHead},
+                               {"n_inner", nullptr},
+                               {"activation_function", "gelu_new"},
+                               {"layer_norm_epsilon", 1e-5},
+                               {"bos_token_id", 50256},
+                               {"eos_token_id", 50256}};
+  std::ofstream(dir / "config.json") << json.dump(2);
+
+  const std::int64_t c = config.nEmbd;
+  const auto random = [](std::int64_t rows, std::int64_t cols) {
+    return at::empty({rows, cols}, at::kFloat).normal_(0.0, kInitStd);
+  };
+  std::map<std::string, at::Tensor> tensors;
+  tensors["wte.weight"] = random(config.vocabSize, c);
+  tensors["wpe.weight"] = random(config.nPositions, c);
+  for (int layer = 0; layer < config.nLayer; ++layer) {
+    const std::string prefix = fmt::format("h.{}.", layer);
+    tensors[prefix + "ln_1.weight"] = at::ones({c});
+    tensors[prefix + "ln_1.bias"] = at::zeros({c});
+    tensors[prefix + "attn.c_attn.weight"] = random(c, 3 * c);
+    tensors[prefix + "attn.c_attn.bias"] = at::zeros({3 * c});
+    tensors[prefix + "attn.c_proj.weight"] = random(c, c);
+    tensors[prefix + "attn.c_proj.bias"] = at::zeros({c});
+    tensors[prefix + "ln_2.weight"] = at::ones({c});
+    tensors[prefix + "ln_2.bias"] = at::zeros({c});
+    tensors[prefix + "mlp.c_fc.weight"] = random(c, config.nInner);
+    tensors[prefix + "mlp.c_fc.bias"] = at::zeros({config.nInner});
+    tensors[prefix + "mlp.c_proj.weight"] = random(config.nInner, c);
+    tensors[prefix + "mlp.c_proj.bias"] = at::zeros({c});
+  }
+  tensors["ln_f.weight"] = at::ones({c});
+  tensors["ln_f.bias"] = at::zeros({c});
+  writeSafetensors(dir / "model.safetensors", tensors);
+  return static_cast<std::int64_t>(fs::file_size(dir / "model.safetensors"));
+}
+
+double measureCopyBandwidth(int repeats) {
+  std::vector<char> source(kCopyBytes, 1);
+  std::vector<char> target(kCopyBytes, 0);
+  const double ms =
+      medianMs(repeats, [&] { std::memcpy(target.data(), source.data(), kCopyBytes); });
+  return 2.0 * static_cast<double>(kCopyBytes) / (ms * 1e6);
+}
+
+// Bandwidth of one-token matmuls through mlp.c_fc of block 0, counting the
+// weight bytes as stored (FP32 or INT8).
+double measureGemvBandwidth(const Gpt2Model& model, int repeats) {
+  const LinearLayer& layer = *model.weights().blocks.at(0).mlpFc;
+  const at::Tensor x = at::randn({1, layer.inFeatures()}, at::kFloat);
+  const double ms = medianMs(repeats, [&] {
+    for (int i = 0; i < kGemvCallsPerSample; ++i) layer.forward(x);
+  });
+  return static_cast<double>(layer.footprint().weightBytes) * kGemvCallsPerSample / (ms * 1e6);
+}
+
+BenchSchemeResult benchScheme(const Gpt2Config& config, const fs::path& dir, QuantScheme scheme,
+                              const BenchSettings& settings,
+                              const std::function<void(const std::string&)>& log) {
+  BenchSchemeResult result;
+  result.scheme = scheme;
+
+  // Load (and quantize) from disk, measuring resident memory around it. The
+  // trim returns the previous copy's freed heap pages to the OS first, so
+  // they neither hide nor inflate this copy's RSS delta.
+  malloc_trim(0);
+  const std::unique_ptr<LayerFactory> factory = makeLayerFactory(scheme, 4 * config.nLayer + 2);
+  const bool peakReset = resetPeakRss();
+  const ProcessMemory before = readProcessMemory();
+  const Clock::time_point loadStart = Clock::now();
+  LoadOptions options;
+  options.factory = factory.get();
+  std::unique_ptr<Gpt2Model> model = loadGpt2Model(dir, options);
+  result.loadMs = msSince(loadStart);
+  const ProcessMemory after = readProcessMemory();
+  result.rssDeltaBytes = after.rssBytes - before.rssBytes;
+  result.peakRssDeltaBytes = after.peakRssBytes - before.rssBytes;
+  result.peakMeasured = peakReset;
+  result.weightBytes = model->memory().total();
+  log(fmt::format(
+      "  {}: loaded in {:.0f} ms, weights {:.1f} MiB, RSS +{:.1f} MiB, peak +{:.1f} MiB",
+      schemeName(scheme), result.loadMs, result.weightBytes / 1048576.0,
+      result.rssDeltaBytes / 1048576.0, result.peakRssDeltaBytes / 1048576.0));
+
+  // Prefill: one sequence of prefillTokens through the batched forward pass.
+  at::manual_seed(7);
+  const at::Tensor prefillIds =
+      at::randint(0, config.vocabSize, {1, settings.prefillTokens}, at::kLong);
+  const double prefillMs = medianMs(settings.repeats, [&] { model->forward(prefillIds); });
+  result.prefillTokensPerSecond = settings.prefillTokens / (prefillMs / 1000.0);
+
+  // Decode: greedy generation after a short prompt; the decode rate excludes
+  // the prompt's forward pass.
+  const at::Tensor promptTensor =
+      at::randint(0, config.vocabSize, {settings.promptTokens}, at::kLong);
+  const std::vector<std::int64_t> prompt(
+      promptTensor.data_ptr<std::int64_t>(),
+      promptTensor.data_ptr<std::int64_t>() + promptTensor.numel());
+  GenerationSettings generation;
+  generation.maxNewTokens = settings.decodeTokens;
+  generation.stopAtEos = false;
+  std::vector<double> decodeRates;
+  for (int i = 0; i <= settings.repeats; ++i) {
+    const GenerationResult run = generate(*model, prompt, generation);
+    if (i > 0) decodeRates.push_back(run.decodeTokensPerSecond);
+  }
+  result.decodeTokensPerSecond = median(decodeRates);
+  result.gemvGigabytesPerSecond = measureGemvBandwidth(*model, settings.repeats);
+  log(fmt::format("  {}: prefill {:.1f} tokens/s, decode {:.2f} tokens/s, GEMV {:.1f} GB/s",
+                  schemeName(scheme), result.prefillTokensPerSecond, result.decodeTokensPerSecond,
+                  result.gemvGigabytesPerSecond));
+  return result;
+}
+
+}  // namespace
+
+Gpt2Config benchShapeConfig(const std::string& shape) {
+  struct Shape {
+    const char* name;
+    int layers, width, heads;
+  };
+  static const Shape kShapes[] = {{"distilgpt2", 6, 768, 12},
+                                  {"gpt2", 12, 768, 12},
+                                  {"gpt2-medium", 24, 1024, 16},
+                                  {"gpt2-large", 36, 1280, 20},
+                                  {"gpt2-xl", 48, 1600, 25}};
+  for (const Shape& candidate : kShapes) {
+    if (shape == candidate.name) {
+      Gpt2Config config;
+      config.nLayer = candidate.layers;
+      config.nEmbd = candidate.width;
+      config.nHead = candidate.heads;
+      config.nInner = 4 * candidate.width;
+      return config;
+    }
+  }
+  throw InvalidArgument(fmt::format(
+      "unknown benchmark shape '{}'; use distilgpt2, gpt2, gpt2-medium, gpt2-large or gpt2-xl",
+      shape));
+}
+
+BenchReport runInt8Benchmark(const BenchSettings& settings,
+                             const std::function<void(const std::string&)>& onLine) {
+  const auto log = [&](const std::string& line) {
+    spdlog::debug("{}", line);
+    if (onLine) onLine(line);
+  };
+  if (settings.repeats < 1) {
+    throw InvalidArgument(fmt::format("repeats must be at least 1, got {}", settings.repeats));
+  }
+  std::vector<Gpt2Config> configs;
+  for (const std::string& shape : settings.shapes) configs.push_back(benchShapeConfig(shape));
+
+  setComputeThreads(settings.threads);
+  // A fixed mmap threshold keeps every large tensor in its own mapping, which
+  // goes back to the OS when the tensor is freed. glibc's default threshold
+  // grows after such a free, and the next model copy would then reuse heap
+  // pages that RSS already counts.
+  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+  BenchReport report;
+  const MachineInfo machine = collectMachineInfo();
+  double loads[1] = {0.0};
+  if (getloadavg(loads, 1) == 1) report.loadAverage = loads[0];
+  report.threads = computeThreads();
+  report.repeats = settings.repeats;
+  report.kernelIsa = std::string(kernels::isaName(kernels::activeIsa()));
+  report.cpuModel = machine.cpuModel;
+  report.blasLibrary = machine.blasLibrary;
+  log(fmt::format("CPU {}, {} threads, INT8 kernels {}, BLAS {}, load average {:.1f}",
+                  report.cpuModel, report.threads, report.kernelIsa, report.blasLibrary,
+                  report.loadAverage));
+
+  report.copyGigabytesPerSecond = measureCopyBandwidth(settings.repeats);
+  log(fmt::format("memcpy bandwidth {:.1f} GB/s (read + write)", report.copyGigabytesPerSecond));
+
+  const fs::path parent = settings.tempDir.empty() ? fs::temp_directory_path() : settings.tempDir;
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    BenchShapeResult shapeResult;
+    shapeResult.shape = settings.shapes[i];
+    shapeResult.config = configs[i];
+    const TemporaryFolder folder(parent);
+    log(fmt::format("{}: writing random F32 weights to {}", shapeResult.shape,
+                    folder.path().string()));
+    shapeResult.float32FileBytes = writeRandomCheckpoint(configs[i], folder.path());
+    for (const QuantScheme scheme : settings.schemes) {
+      shapeResult.schemes.push_back(benchScheme(configs[i], folder.path(), scheme, settings, log));
+    }
+    report.shapes.push_back(std::move(shapeResult));
+  }
+  return report;
+}
+
+}  // namespace gpupoor
