@@ -56,6 +56,9 @@ Fp32Linear::Fp32Linear(at::Tensor weight, at::Tensor bias)
 }
 
 at::Tensor Fp32Linear::forward(const at::Tensor& x) const {
+  // One row (a decode step): OpenBLAS sgemm would repack the whole weight on
+  // every call, so use sgemv, which reads it in place.
+  if (x.size(0) == 1) return at::addmv(m_bias, m_weight, x[0]).unsqueeze(0);
   return at::addmm(m_bias, x, m_weight.t());
 }
 
@@ -78,6 +81,8 @@ at::Tensor Fp32Embedding::lookup(const at::Tensor& ids) const {
 }
 
 at::Tensor Fp32Embedding::projectLogits(const at::Tensor& hidden) const {
+  // One row: sgemv instead of an sgemm that repacks the [V, C] table per call.
+  if (hidden.size(0) == 1) return at::mv(m_table, hidden[0]).unsqueeze(0);
   return at::mm(hidden, m_table.t());
 }
 
