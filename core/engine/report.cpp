@@ -7,15 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
-#include <system_error>
 
 #include <fmt/format.h>
 
-#include "core/common/errors.h"
+#include "core/common/atomic_file.h"
 
 namespace gpupoor {
 namespace {
@@ -220,31 +216,12 @@ nlohmann::json reportToJson(const Report& report) {
 }
 
 void writeReport(const Report& report, const std::filesystem::path& path) {
-  const std::string text = reportToJson(report).dump(2) + "\n";
-
-  // Write beside the target and rename, so a reader never sees half a report.
-  // TODO: switch to writeFileAtomically from core/common/atomic_file.h once it is on main.
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw Error(fmt::format("cannot write report {}: {}; check that the folder exists and is writable",
-                              temporary.string(), std::strerror(errno)));
-    }
-    out << text;
-    out.flush();
-    if (!out) {
-      throw Error(fmt::format("writing report {} failed: {}", temporary.string(), std::strerror(errno)));
-    }
-  }
-  std::error_code renameError;
-  std::filesystem::rename(temporary, path, renameError);
-  if (renameError) {
-    std::error_code removeError;
-    std::filesystem::remove(temporary, removeError);
-    throw Error(fmt::format("cannot move report into place at {}: {}", path.string(), renameError.message()));
-  }
+  // Invalid UTF-8 (say, in a folder name) becomes U+FFFD instead of failing
+  // the whole report. A temporary file in the same folder is renamed over
+  // `path`, so a reader never sees half a report.
+  const std::string text =
+      reportToJson(report).dump(2, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+  writeFileAtomically(path, text + "\n");
 }
 
 }  // namespace gpupoor

@@ -119,8 +119,9 @@ struct Report {
 
 nlohmann::json reportToJson(const Report& report);
 
-// Writes the JSON form atomically (temp file + rename). Throws Error naming
-// the path when the file cannot be written.
+// Writes the JSON form atomically (temp file + rename). Throws
+// InvalidArgument when the folder cannot take the temporary file and Error
+// when writing fails, both naming the path.
 void writeReport(const Report& report, const std::filesystem::path& path);
 
 }  // namespace gpupoor
