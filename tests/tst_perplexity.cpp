@@ -14,6 +14,8 @@
 #include "core/common/errors.h"
 #include "core/metrics/kld.h"
 #include "core/metrics/perplexity.h"
+#include "core/model/model_loader.h"
+#include "test_paths.h"
 
 namespace {
 
@@ -120,6 +122,43 @@ class TestPerplexity : public QObject {
     QVERIFY2(std::fabs(result.perplexity - naive) <= 1e-5 * naive,
              qPrintable(QString("windows %1, naive %2").arg(result.perplexity, 0, 'g', 12).arg(naive, 0, 'g', 12)));
     QVERIFY(std::fabs(std::exp(result.meanNll) - result.perplexity) <= 1e-12 * result.perplexity);
+  }
+
+  void tinyModelMatchesNaiveLoop_data() {
+    QTest::addColumn<int>("tokenCount");
+    QTest::addColumn<int>("maxLength");
+    QTest::addColumn<int>("stride");
+    QTest::newRow("half stride") << 150 << 64 << 32;
+    QTest::newRow("quarter stride") << 150 << 64 << 16;
+    QTest::newRow("stride max length minus one") << 150 << 64 << 63;
+    QTest::newRow("stride equals max length") << 150 << 64 << 64;
+    QTest::newRow("short windows") << 90 << 20 << 7;
+    QTest::newRow("text shorter than window") << 40 << 64 << 32;
+    QTest::newRow("text exactly one window") << 64 << 64 << 32;
+  }
+
+  void tinyModelMatchesNaiveLoop() {
+    // The tiny GPT-2 fixture: 2 layers, vocabulary 512, 64 positions.
+    QFETCH(int, tokenCount);
+    QFETCH(int, maxLength);
+    QFETCH(int, stride);
+    const auto model = gpupoor::loadGpt2Model(gpupoor::test::dataDir() / "tiny-gpt2" / "f32-plain");
+    const gpupoor::LogitsFunction logits = [&](const at::Tensor& ids) { return model->forward(ids); };
+    at::manual_seed(21);
+    const at::Tensor random = at::randint(0, 512, {tokenCount}, at::kLong);
+    const std::vector<std::int64_t> ids(random.data_ptr<std::int64_t>(), random.data_ptr<std::int64_t>() + tokenCount);
+
+    gpupoor::PerplexityOptions options;
+    options.maxLength = maxLength;
+    options.stride = stride;
+    options.batchWindows = 3;
+    const gpupoor::PerplexityResult result = gpupoor::computePerplexity(logits, ids, options);
+
+    std::int64_t naiveScored = 0;
+    const double naive = naivePerplexity(logits, ids, maxLength, stride, &naiveScored);
+    QCOMPARE(result.tokensScored, naiveScored);
+    QVERIFY2(std::fabs(result.perplexity - naive) <= 1e-5 * naive,
+             qPrintable(QString("windows %1, naive %2").arg(result.perplexity, 0, 'g', 12).arg(naive, 0, 'g', 12)));
   }
 
   void everyTokenScoredOnce_data() {

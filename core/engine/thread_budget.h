@@ -4,8 +4,9 @@
 //
 // Measured with Debian's LibTorch 1.13 (OpenMP backend, libgomp) and
 // openblas-pthread: at::set_num_threads() sets the calling thread's OpenMP
-// thread count and a process-wide default that threads which have not run
-// ATen work yet pick up. So each worker sets its own count when it starts.
+// thread count and a process-wide default. A thread's first ATen call (even
+// at::get_num_threads()) resets its count to that default. So each worker
+// first calls at::get_num_threads(), then sets its own count.
 // OpenBLAS, which runs the FP32 matrix products, keeps one process-wide pool
 // that at::set_num_threads() does not change, so the engine sets it through
 // openblas_set_num_threads() when that symbol is loaded.
