@@ -122,6 +122,14 @@ int runCompare(const QStringList& args) {
     for (const QString& model : parser.values("model")) settings.models.push_back(model.toStdString());
     if (settings.models.empty()) throw InvalidArgument("missing required option --model");
     const std::filesystem::path reportPath = requiredValue(parser, "report").toStdString();
+    // The report is written only at the end of a long run, so a missing folder fails now.
+    const std::filesystem::path reportFolder =
+        reportPath.has_parent_path() ? reportPath.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(reportFolder)) {
+      throw InvalidArgument(fmt::format(
+          "the folder of --report '{}' does not exist; create it or choose another path",
+          reportPath.string()));
+    }
     if (parser.isSet("prompts")) settings.prompts = readPromptFile(parser.value("prompts").toStdString());
     if (parser.isSet("scheme")) {
       settings.schemes.clear();
