@@ -291,10 +291,16 @@ QMap<QString, QString> TestPackage::resolveLinkedLibraries(QString* error) const
   // Lines look like "\tlibfoo.so.1 => /usr/lib/x86_64-linux-gnu/libfoo.so.1 (0x...)".
   static const QRegularExpression kResolved(QStringLiteral("^\\s*(\\S+) => (\\S+) \\(0x[0-9a-f]+\\)$"));
   static const QRegularExpression kNotFound(QStringLiteral("^\\s*(\\S+) => not found$"));
+  // The dynamic loader has no "=>": "\t/lib64/ld-linux-x86-64.so.2 (0x...)".
+  static const QRegularExpression kLoader(QStringLiteral("^\\s*(/\\S+) \\(0x[0-9a-f]+\\)$"));
   QMap<QString, QString> libraries;
   QStringList missing;
   for (const QString& line : ldd.standardOutput.split('\n', Qt::SkipEmptyParts)) {
     if (const auto match = kNotFound.match(line); match.hasMatch()) missing << match.captured(1);
+    if (const auto match = kLoader.match(line); match.hasMatch()) {
+      const QFileInfo loader(match.captured(1));
+      libraries.insert(loader.fileName(), loader.canonicalFilePath());
+    }
     if (const auto match = kResolved.match(line); match.hasMatch()) {
       libraries.insert(match.captured(1), QFileInfo(match.captured(2)).canonicalFilePath());
     }
