@@ -7,7 +7,7 @@
 
 namespace gpupoor {
 
-// A cancellation flag shared between the thread that asks for a stop and the
+// A cancellation flag shared between the thread that requests a stop and the
 // workers that check it between tokens, tensors and perplexity windows.
 class CancelToken {
  public:

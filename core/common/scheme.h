@@ -5,7 +5,7 @@
 
 namespace gpupoor {
 
-// How a model copy stores and multiplies its weights.
+// Storage and arithmetic of a model copy's weights.
 enum class QuantScheme {
   Fp32,   // baseline: FP32 weights, FP32 math (OpenBLAS)
   W8A32,  // INT8 weights widened inside the kernel, FP32 activations

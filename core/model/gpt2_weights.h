@@ -28,13 +28,13 @@ struct Gpt2Weights {
   std::vector<Gpt2BlockWeights> blocks;
   at::Tensor lnFWeight, lnFBias;  // [C]
   // Separate output head [V, C]; null when tied to tokenEmbedding (the usual
-  // case, also when the file holds an lm_head.weight equal to wte).
+  // case, also when the file contains an lm_head.weight equal to wte).
   std::unique_ptr<EmbeddingTable> lmHead;
 };
 
 // Builds the layers of one model copy from FP32 tensors as they are read. The
 // loader calls it once per tensor and frees each FP32 tensor right after, so
-// a quantizing factory never holds the whole FP32 model.
+// a quantizing factory never keeps the whole FP32 model in memory.
 class LayerFactory {
  public:
   virtual ~LayerFactory() = default;
