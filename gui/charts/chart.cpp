@@ -22,12 +22,17 @@ Chart::Chart(const QString& title, const QString& fileStem, QWidget* parent)
   plotLayout()->addElement(2, 0, m_legendRow);
   m_legendRow->addElement(0, 0, legend);
   legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-  legend->setWrap(3);
+  legend->setWrap(2);
   legend->setMargins(QMargins(4, 0, 4, 2));
   plotLayout()->setRowStretchFactor(0, 0.001);
   plotLayout()->setRowStretchFactor(2, 0.001);
   m_legendRow->setMargins(QMargins(0, 0, 0, 0));
   legend->setVisible(true);
+}
+
+Chart::~Chart() {
+  // The plot layout deletes the legend row only while the row is part of it.
+  if (m_legendRow->layout() == nullptr) delete m_legendRow;
 }
 
 ChartStyle Chart::currentStyle() const { return ChartStyle::fromPalette(palette(), font()); }
@@ -37,7 +42,7 @@ void Chart::setData(const ChartData& data) {
   rebuild();
 }
 
-QString Chart::emptyText() const { return tr("No data yet: run a comparison or open a report."); }
+QString Chart::emptyText() const { return tr("No data yet.\nRun a comparison or open a report."); }
 
 void Chart::changeEvent(QEvent* event) {
   QCustomPlot::changeEvent(event);
@@ -70,7 +75,19 @@ void Chart::rebuild() {
   m_titleElement->setTextColor(style.foreground);
 
   m_hasContent = build(m_data, style);
-  legend->setVisible(m_hasContent && legend->itemCount() > 0);
+  // An empty legend in the layout collapses the width of the whole plot
+  // layout (seen with QCustomPlot 2.1), so its row leaves the layout while
+  // there is nothing to list.
+  const bool showLegend = legend->itemCount() > 0;
+  const bool legendInLayout = plotLayout()->hasElement(2, 0) && plotLayout()->element(2, 0) == m_legendRow;
+  if (showLegend && !legendInLayout) {
+    plotLayout()->addElement(2, 0, m_legendRow);
+    plotLayout()->setRowStretchFactor(2, 0.001);
+  } else if (!showLegend && legendInLayout) {
+    plotLayout()->take(m_legendRow);
+    plotLayout()->simplify();
+  }
+  legend->setVisible(showLegend);
   if (!m_hasContent) {
     auto* placeholder = new QCPItemText(this);
     placeholder->position->setType(QCPItemPosition::ptAxisRectRatio);

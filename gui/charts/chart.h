@@ -20,6 +20,7 @@ class Chart : public QCustomPlot {
 
  public:
   Chart(const QString& title, const QString& fileStem, QWidget* parent = nullptr);
+  ~Chart() override;
 
   // Stores `data` and rebuilds the plottables. Call replot() afterwards.
   void setData(const ChartData& data);

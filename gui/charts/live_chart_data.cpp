@@ -1,6 +1,8 @@
 #include "gui/charts/live_chart_data.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace gpupoor::gui {
 
@@ -56,10 +58,20 @@ QStringList applyPromptFinished(ChartData& data, const PromptFinishedEvent& even
   });
   data.bleu.push_back(bleu);
 
+  // A gap (NaN) after each prompt, so the line does not join the end of one
+  // generation to the start of the next.
+  for (const QString& copy : {QStringLiteral("fp32"), scheme}) {
+    ThroughputSeries& series = data.throughputFor(result.modelIndex, copy);
+    if (series.x.isEmpty() || std::isnan(series.tokensPerSecond.back())) continue;
+    series.x.push_back(series.x.back());
+    series.tokensPerSecond.push_back(std::numeric_limits<double>::quiet_NaN());
+  }
+
   ModelMeasures& model = data.modelAt(result.modelIndex);
   addDecodeSpeed(model.copyFor(QStringLiteral("fp32")), result.fp32Speed.decodeTokensPerSecond);
   addDecodeSpeed(model.copyFor(scheme), result.int8Speed.decodeTokensPerSecond);
-  return {QStringLiteral("bleu"), QStringLiteral("scaling"), QStringLiteral("summary")};
+  return {QStringLiteral("bleu"), QStringLiteral("throughput"), QStringLiteral("scaling"),
+          QStringLiteral("summary")};
 }
 
 PerplexityEntry perplexityEntryFrom(const PerplexityComparison& result) {

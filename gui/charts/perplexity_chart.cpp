@@ -13,7 +13,7 @@ PerplexityChart::PerplexityChart(QWidget* parent)
 }
 
 QString PerplexityChart::emptyText() const {
-  return tr("No perplexity yet: run it from the Perplexity tab or add a text to the run.");
+  return tr("No perplexity yet.\nRun it from the Perplexity tab.");
 }
 
 bool PerplexityChart::build(const ChartData& data, const ChartStyle& style) {

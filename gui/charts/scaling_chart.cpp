@@ -24,7 +24,7 @@ ScalingChart::ScalingChart(QWidget* parent)
 }
 
 QString ScalingChart::emptyText() const {
-  return tr("Needs models with both copies loaded and at least one finished prompt.");
+  return tr("Needs both copies of a model\nand one finished prompt.");
 }
 
 bool ScalingChart::build(const ChartData& data, const ChartStyle& style) {
@@ -75,11 +75,11 @@ bool ScalingChart::build(const ChartData& data, const ChartStyle& style) {
     }
   };
   for (auto& [scheme, points] : speedByScheme) {
-    addSeries(tr("Decode speed ratio, %1").arg(scheme), points, style.schemeColor(scheme),
+    addSeries(tr("Speed ratio %1").arg(scheme), points, style.schemeColor(scheme),
               QCPScatterStyle::ssCircle, Qt::SolidLine);
   }
   for (auto& [scheme, points] : memoryByScheme) {
-    addSeries(tr("Weight memory ratio, %1").arg(scheme), points, style.schemeColor(scheme),
+    addSeries(tr("Memory ratio %1").arg(scheme), points, style.schemeColor(scheme),
               QCPScatterStyle::ssSquare, Qt::DashLine);
   }
 

@@ -1,6 +1,7 @@
 #include "gui/charts/throughput_chart.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace gpupoor::gui {
 
@@ -57,9 +58,12 @@ bool ThroughputChart::build(const ChartData& data, const ChartStyle& style) {
       graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, style.background, 6));
     }
     graph->setData(series.x, series.tokensPerSecond, true);
-    maxX = std::max(maxX, *std::max_element(series.x.begin(), series.x.end()));
-    maxY = std::max(maxY, *std::max_element(series.tokensPerSecond.begin(),
-                                            series.tokensPerSecond.end()));
+    // Gaps between prompts are NaN values, which every comparison skips.
+    for (int i = 0; i < series.x.size(); ++i) {
+      if (std::isnan(series.tokensPerSecond[i])) continue;
+      maxX = std::max(maxX, series.x[i]);
+      maxY = std::max(maxY, series.tokensPerSecond[i]);
+    }
   }
   if (graphCount() == 0) return false;
 
