@@ -38,11 +38,11 @@ ChartData sampleData() {
     model.parameters = models[m].parameters;
     auto& fp32 = model.copyFor(QStringLiteral("fp32"));
     fp32.weightBytes = static_cast<std::int64_t>(models[m].fp32MiB * 1024 * 1024);
-    fp32.rssAfterLoadBytes = fp32.weightBytes + 90 * 1024 * 1024;
+    fp32.rssLoadDeltaBytes = fp32.weightBytes + 90 * 1024 * 1024;
     fp32.decodeTokensPerSecond = models[m].fp32TokensPerSecond;
     auto& int8 = model.copyFor(QStringLiteral("w8a32"));
     int8.weightBytes = fp32.weightBytes / 4 + 1024 * 1024;
-    int8.rssAfterLoadBytes = fp32.rssAfterLoadBytes + int8.weightBytes;
+    int8.rssLoadDeltaBytes = int8.weightBytes + 4 * 1024 * 1024;
     int8.decodeTokensPerSecond = models[m].fp32TokensPerSecond * 1.4;
 
     for (int p = 0; p < 3; ++p) {
@@ -95,11 +95,13 @@ gpupoor::Report sampleReport() {
   fp32.copy = gpupoor::ModelCopy::Fp32;
   fp32.scheme = gpupoor::QuantScheme::Fp32;
   fp32.weightBytesTotal = 29'167'104;
+  fp32.rssBeforeLoadBytes = 150'000'000;
   fp32.rssAfterLoadBytes = 180'000'000;
   gpupoor::CopyInfo int8;
   int8.copy = gpupoor::ModelCopy::Int8;
   int8.scheme = gpupoor::QuantScheme::W8A32;
   int8.weightBytesTotal = 7'700'000;
+  int8.rssBeforeLoadBytes = 180'000'000;
   int8.rssAfterLoadBytes = 190'000'000;
   model.copies = {fp32, int8};
   report.models.push_back(model);
@@ -333,7 +335,8 @@ class TestCharts : public QObject {
     QVERIFY(fp32 != nullptr);
     QVERIFY(int8 != nullptr);
     QCOMPARE(fp32->weightBytes, std::int64_t{29'167'104});
-    QCOMPARE(int8->rssAfterLoadBytes, std::int64_t{190'000'000});
+    QCOMPARE(fp32->rssLoadDeltaBytes, std::int64_t{30'000'000});
+    QCOMPARE(int8->rssLoadDeltaBytes, std::int64_t{10'000'000});
     // Mean decode speed over both prompts.
     QCOMPARE(fp32->decodeTokensPerSecond, 305.0);
     QCOMPARE(int8->decodeTokensPerSecond, 405.0);

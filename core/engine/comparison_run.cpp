@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <ctime>
+#include <malloc.h>
 #include <exception>
 #include <filesystem>
 #include <thread>
@@ -251,6 +252,10 @@ std::unique_ptr<Gpt2Model> ComparisonRun::loadCopy(int modelIndex, const std::st
     emit(event);
   };
 
+  // Hand freed heap pages of an earlier copy back to the kernel first, so
+  // the RSS delta of this load is not hidden by pages glibc kept.
+  malloc_trim(0);
+  const std::int64_t rssBefore = rssBytesOrZero();
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<Gpt2Model> model = loadGpt2Model(modelDir, options);
 
@@ -259,6 +264,7 @@ std::unique_ptr<Gpt2Model> ComparisonRun::loadCopy(int modelIndex, const std::st
   info.scheme = scheme;
   info.components = componentMemory(model->weights());
   for (const ComponentMemory& component : info.components) info.weightBytesTotal += component.footprint.total();
+  info.rssBeforeLoadBytes = rssBefore;
   info.rssAfterLoadBytes = rssBytesOrZero();
   info.loadMs = msSince(start);
   spdlog::info("loaded {} copy ({}) of {} in {:.0f} ms: {:.1f} MiB of parameters", modelCopyName(copy),

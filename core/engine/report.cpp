@@ -91,7 +91,9 @@ json toJson(const CopyInfo& copy) {
       {"copy", modelCopyName(copy.copy)},
       {"scheme", schemeName(copy.scheme)},
       {"weight_bytes_total", copy.weightBytesTotal},
+      {"rss_before_load_bytes", copy.rssBeforeLoadBytes},
       {"rss_after_load_bytes", copy.rssAfterLoadBytes},
+      {"rss_load_delta_bytes", copy.rssLoadDeltaBytes()},
       {"load_ms", number(copy.loadMs)},
       {"components", components},
   };

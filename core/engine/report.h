@@ -44,8 +44,13 @@ struct CopyInfo {
   QuantScheme scheme = QuantScheme::Fp32;
   std::vector<ComponentMemory> components;
   std::int64_t weightBytesTotal = 0;   // sum of the components
-  std::int64_t rssAfterLoadBytes = 0;  // process VmRSS right after loading
+  std::int64_t rssBeforeLoadBytes = 0;  // process VmRSS right before loading
+  std::int64_t rssAfterLoadBytes = 0;   // process VmRSS right after loading
   double loadMs = 0.0;
+
+  // Resident memory the load added: the copy's own share of the process RSS.
+  // Negative when the allocator returned more pages than the load took.
+  std::int64_t rssLoadDeltaBytes() const { return rssAfterLoadBytes - rssBeforeLoadBytes; }
 };
 
 struct ModelInfo {

@@ -107,7 +107,7 @@ void readModels(const json& report, ChartData& data) {
       for (const auto& copy : *copies) {
         CopyMeasure& measure = entry.copyFor(stringOr(copy, "scheme", QStringLiteral("fp32")));
         measure.weightBytes = integerOr(copy, "weight_bytes_total", 0);
-        measure.rssAfterLoadBytes = integerOr(copy, "rss_after_load_bytes", 0);
+        measure.rssLoadDeltaBytes = integerOr(copy, "rss_load_delta_bytes", 0);
       }
     }
     data.models.push_back(entry);

@@ -18,7 +18,7 @@ namespace gpupoor::gui {
 struct CopyMeasure {
   QString scheme;                     // "fp32", "w8a32" or "w8a8"
   std::int64_t weightBytes = 0;       // resident parameter bytes of this copy
-  std::int64_t rssAfterLoadBytes = 0; // process VmRSS right after this copy loaded
+  std::int64_t rssLoadDeltaBytes = 0;  // process VmRSS growth while this copy loaded
   double decodeTokensPerSecond = 0.0; // mean over finished prompts; 0 when none finished
   int decodeSamples = 0;              // prompts in that mean
 

@@ -29,7 +29,7 @@ QStringList applyModelLoaded(ChartData& data, const ModelLoadedEvent& event) {
   model.parameters = event.parameters;
   CopyMeasure& copy = model.copyFor(schemeOf(event.copy.copy, event.copy.scheme));
   copy.weightBytes = event.copy.weightBytesTotal;
-  copy.rssAfterLoadBytes = event.copy.rssAfterLoadBytes;
+  copy.rssLoadDeltaBytes = event.copy.rssLoadDeltaBytes();
   return {QStringLiteral("memory"), QStringLiteral("scaling"), QStringLiteral("summary")};
 }
 

@@ -56,7 +56,7 @@ bool MemoryChart::build(const ChartData& data, const ChartStyle& style) {
     for (const bool isRss : {false, true}) {
       auto* bars = new QCPBars(xAxis, yAxis);
       bars->setWidth(barWidth * 0.92);
-      bars->setName(isRss ? tr("%1 RSS after load").arg(labelSource.label())
+      bars->setName(isRss ? tr("%1 RSS growth at load").arg(labelSource.label())
                           : tr("%1 weights").arg(labelSource.label()));
       QColor fill = color;
       if (isRss) fill.setAlphaF(0.45f);
@@ -68,7 +68,7 @@ bool MemoryChart::build(const ChartData& data, const ChartStyle& style) {
       for (std::size_t i = 0; i < data.models.size(); ++i) {
         const CopyMeasure* copy = data.models[i].copy(scheme);
         if (copy == nullptr) continue;
-        const double mib = toMiB(isRss ? copy->rssAfterLoadBytes : copy->weightBytes);
+        const double mib = toMiB(isRss ? copy->rssLoadDeltaBytes : copy->weightBytes);
         if (mib <= 0.0) continue;
         const double key = groupedKey(static_cast<int>(i + 1), slot, barsPerModel, barWidth);
         keys << key;
