@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <mutex>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -48,6 +49,12 @@ class ProgressPrinter {
     std::visit([this](const auto& typed) { print(typed); }, event);
   }
 
+  // The message of a failed report write, empty when it succeeded.
+  std::string reportError() {
+    std::lock_guard lock(m_mutex);
+    return m_reportError;
+  }
+
  private:
   void print(const ModelLoadedEvent& event) {
     std::fprintf(stderr, "loaded %s %s (%s): %.1f MiB of parameters in %.0f ms\n", event.name.c_str(),
@@ -75,6 +82,7 @@ class ProgressPrinter {
                  result.deltaPercent, result.kld.meanKld, 100.0 * result.kld.top1Agreement);
   }
   void print(const EngineErrorEvent& event) {
+    if (event.stage == "report") m_reportError = event.message;
     std::fprintf(stderr, "error during %s: %s\n", event.stage.c_str(), event.message.c_str());
   }
   template <typename Other>
@@ -82,6 +90,7 @@ class ProgressPrinter {
 
   std::mutex m_mutex;
   int m_lastPercent = -1;
+  std::string m_reportError;
 };
 
 int runCompare(const QStringList& args) {
@@ -181,8 +190,14 @@ int runCompare(const QStringList& args) {
     g_runningEngine = nullptr;
 
     const Report report = engine.report();
-    std::fprintf(stderr, "report written to %s (status %s)\n", reportPath.string().c_str(),
-                 runStatusName(report.status).c_str());
+    const std::string reportError = printer.reportError();
+    if (reportError.empty()) {
+      std::fprintf(stderr, "report written to %s (status %s)\n", reportPath.string().c_str(),
+                   runStatusName(report.status).c_str());
+    } else {
+      std::fprintf(stderr, "gpupoor compare: the report was NOT written to %s: %s\n",
+                   reportPath.string().c_str(), reportError.c_str());
+    }
     for (const CorpusBleu& entry : report.corpusBleu) {
       printLine(fmt::format("{} {}: corpus BLEU {:.4f} over {} prompts",
                             report.models[static_cast<std::size_t>(entry.modelIndex)].name,
@@ -204,7 +219,7 @@ int runCompare(const QStringList& args) {
 
     switch (report.status) {
       case RunStatus::Completed:
-        return kExitOk;
+        return reportError.empty() ? kExitOk : kExitInternalError;
       case RunStatus::Cancelled:
         return kExitCancelled;
       default:
