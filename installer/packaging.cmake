@@ -1,8 +1,7 @@
 # Install rules for everything except the binary (gui/CMakeLists.txt installs
 # that), and the Debian package built by `make package` (`cpack -G DEB`).
-# Not done here: a Debian copyright file and changelog, so lintian reports
-# errors. The package is for installing with apt or dpkg, not for the Debian
-# archive.
+# The package is for installing with apt or dpkg, not for the Debian archive:
+# it has a copyright file and a one-entry changelog, but no source package.
 
 set(GPUPOOR_INSTALLER_DIR ${CMAKE_CURRENT_LIST_DIR})
 
@@ -23,6 +22,20 @@ install(FILES ${CMAKE_SOURCE_DIR}/resources/icons/gpupoor.svg
 install(FILES ${GPUPOOR_INSTALLER_DIR}/io.github.gpupoor.metainfo.xml
   DESTINATION ${CMAKE_INSTALL_DATADIR}/metainfo)
 
+# Debian's per-package documentation: the licences of the bundled data and a
+# changelog entry for this version. The date follows SOURCE_DATE_EPOCH when
+# it is set, so rebuilding the same version gives the same file.
+set(GPUPOOR_MAINTAINER "gpu-poor maintainers <maintainers@example.invalid>")
+string(TIMESTAMP GPUPOOR_CHANGELOG_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
+set(GPUPOOR_CHANGELOG_DIR ${CMAKE_BINARY_DIR}/installer)
+configure_file(${GPUPOOR_INSTALLER_DIR}/debian/changelog.in
+  ${GPUPOOR_CHANGELOG_DIR}/changelog.Debian @ONLY)
+file(ARCHIVE_CREATE OUTPUT ${GPUPOOR_CHANGELOG_DIR}/changelog.Debian.gz
+  PATHS ${GPUPOOR_CHANGELOG_DIR}/changelog.Debian FORMAT raw COMPRESSION GZip)
+install(FILES ${GPUPOOR_INSTALLER_DIR}/debian/copyright
+  ${GPUPOOR_CHANGELOG_DIR}/changelog.Debian.gz
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/gpupoor)
+
 # Depends: every "run:" line of debian-packages.txt, the list that
 # scripts/setup.sh installs from, so the two cannot drift apart.
 include(${GPUPOOR_INSTALLER_DIR}/debian_depends.cmake)
@@ -33,7 +46,7 @@ gpupoor_read_run_packages(${GPUPOOR_PACKAGE_LIST} CPACK_DEBIAN_PACKAGE_DEPENDS)
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME gpupoor)
 set(CPACK_PACKAGE_VENDOR "gpu-poor project")
-set(CPACK_PACKAGE_CONTACT "gpu-poor maintainers <maintainers@example.invalid>")
+set(CPACK_PACKAGE_CONTACT ${GPUPOOR_MAINTAINER})
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)

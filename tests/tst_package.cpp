@@ -1,8 +1,8 @@
 // Debian package test: builds the .deb with CPack into a temporary folder,
 // checks its file list and control fields, unpacks it with dpkg-deb -x and
 // runs the unpacked binary. Deliberately not covered: installing with dpkg -i
-// (needs root and changes the machine) and lintian (the package has no Debian
-// copyright file or changelog).
+// (needs root and changes the machine) and lintian (the package is not built
+// from a Debian source package, so lintian's archive rules do not apply).
 #include <QtTest>
 
 #include <set>
@@ -133,6 +133,7 @@ class TestPackage : public QObject {
 
   void desktopFileValid();
   void metainfoValid();
+  void changelogNamesVersion();
 
   void runListParser_data();
   void runListParser();
@@ -209,6 +210,8 @@ void TestPackage::packageContainsFile_data() {
   QTest::newRow("icon 256") << "usr/share/icons/hicolor/256x256/apps/gpupoor.png";
   QTest::newRow("icon scalable") << "usr/share/icons/hicolor/scalable/apps/gpupoor.svg";
   QTest::newRow("metainfo") << "usr/share/metainfo/io.github.gpupoor.metainfo.xml";
+  QTest::newRow("copyright") << "usr/share/doc/gpupoor/copyright";
+  QTest::newRow("changelog") << "usr/share/doc/gpupoor/changelog.Debian.gz";
 }
 
 void TestPackage::packageContainsFile() {
@@ -258,6 +261,7 @@ void TestPackage::unpackedFileMatchesSource_data() {
   QTest::newRow("icon 256") << "usr/share/icons/hicolor/256x256/apps/gpupoor.png"
                             << "resources/icons/gpupoor-256.png";
   QTest::newRow("desktop file") << "usr/share/applications/gpupoor.desktop" << "installer/gpupoor.desktop";
+  QTest::newRow("copyright") << "usr/share/doc/gpupoor/copyright" << "installer/debian/copyright";
 }
 
 void TestPackage::unpackedFileMatchesSource() {
@@ -476,6 +480,18 @@ void TestPackage::metainfoValid() {
                                              QStringLiteral("--pedantic"), metainfo});
   const QString failure = describeFailure(QStringLiteral("appstreamcli validate"), result);
   QVERIFY2(failure.isEmpty(), qPrintable(failure + result.standardOutput));
+}
+
+void TestPackage::changelogNamesVersion() {
+  const QString changelog = QDir(m_rootDir).filePath(QStringLiteral("usr/share/doc/gpupoor/changelog.Debian.gz"));
+  const auto result = runProcess(QStringLiteral("gzip"), {QStringLiteral("-dc"), changelog});
+  const QString failure = describeFailure(QStringLiteral("gzip -dc"), result);
+  QVERIFY2(failure.isEmpty(), qPrintable(failure));
+  const QString firstLine = result.standardOutput.section('\n', 0, 0);
+  const QString expected = QStringLiteral("gpupoor (%1) ").arg(QString::fromLatin1(gpupoor::build::kVersion));
+  QVERIFY2(firstLine.startsWith(expected), qPrintable(firstLine));
+  QVERIFY2(result.standardOutput.contains(QStringLiteral(" -- gpu-poor maintainers <")),
+           qPrintable(result.standardOutput));
 }
 
 void TestPackage::runListParser_data() {
