@@ -11,6 +11,7 @@
 #include "core/common/errors.h"
 #include "gui/charts/chart_export.h"
 #include "gui/cli/command.h"
+#include "gui/cli/option_parsing.h"
 
 namespace gpupoor::cli {
 
@@ -31,7 +32,6 @@ int runCharts(const QStringList& args) {
   parser.setApplicationDescription(
       "Render the charts of a gpupoor report as PNG and PDF: memory, decode speed, BLEU, "
       "perplexity, INT8/FP32 ratios, summary and a dashboard of all of them.");
-  parser.addHelpOption();
   parser.addOption({"report", "Report JSON written by 'gpupoor compare' or the app.", "FILE"});
   parser.addOption({"out", "Folder for the files; created when missing.", "DIR"});
   parser.addOption({"width", "Width of each chart in pixels (PNG) or points (PDF).", "N", "1000"});
@@ -39,16 +39,9 @@ int runCharts(const QStringList& args) {
   parser.addOption({"dashboard-width", "Width of the dashboard.", "N", "1800"});
   parser.addOption({"dashboard-height", "Height of the dashboard.", "N", "1100"});
   parser.addOption({"scale", "PNG pixels per unit: 1, or 2 for high-DPI screens.", "X", "1"});
-  if (!parser.parse(QStringList{"gpupoor charts"} + args)) {
-    std::fprintf(stderr, "gpupoor charts: error: %s\n", qPrintable(parser.errorText()));
-    return kExitBadInput;
-  }
-  if (parser.isSet("help")) {
-    printLine(parser.helpText().toStdString());
-    return kExitOk;
-  }
 
   return runGuarded("charts", [&] {
+    if (!parseCommandLine(parser, args, "charts")) return kExitOk;
     if (!parser.isSet("report") || !parser.isSet("out")) {
       throw InvalidArgument("--report FILE and --out DIR are required; see 'gpupoor charts --help'");
     }

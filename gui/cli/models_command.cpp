@@ -10,6 +10,7 @@
 #include "core/common/errors.h"
 #include "core/io/model_locator.h"
 #include "gui/cli/command.h"
+#include "gui/cli/option_parsing.h"
 
 namespace gpupoor::cli {
 
@@ -58,26 +59,12 @@ int runModels(const QStringList& args) {
   parser.setApplicationDescription(
       "List the GPT-2 models found: the bundled demo model, the Hugging Face hub cache "
       "($HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub) and the given folders.");
-  parser.addHelpOption();
   parser.addOption({"folder",
                     "Also list DIR: a model folder, or a folder whose subfolders are model "
                     "folders. Repeatable.",
                     "DIR"});
   parser.addOption({"json", "Print a JSON array instead of a table."});
-  // QCommandLineParser treats the first element as the program name, and
-  // `args` starts after the command name.
-  if (!parser.parse(QStringList{"gpupoor models"} + args)) {
-    throw InvalidArgument(parser.errorText().toStdString() + ". Run 'gpupoor models --help'.");
-  }
-  if (parser.isSet("help")) {
-    printLine(parser.helpText().toStdString());
-    return kExitOk;
-  }
-  if (!parser.positionalArguments().isEmpty()) {
-    throw InvalidArgument("unexpected argument '" +
-                          parser.positionalArguments().first().toStdString() +
-                          "'. Pass folders with --folder DIR.");
-  }
+  if (!parseCommandLine(parser, args, "models", "pass folders with --folder DIR")) return kExitOk;
 
   std::vector<std::filesystem::path> folders;
   for (const auto& folder : parser.values("folder")) folders.emplace_back(folder.toStdString());

@@ -9,7 +9,8 @@
 
 namespace gpupoor::cli {
 
-bool parseCommandLine(QCommandLineParser& parser, const QStringList& args, const std::string& commandName) {
+bool parseCommandLine(QCommandLineParser& parser, const QStringList& args, const std::string& commandName,
+                      const std::string& positionalHint) {
   const QCommandLineOption helpOption(QStringList{"h", "help"}, "Show this help.");
   parser.addOption(helpOption);
   // QCommandLineParser treats the first element as the program name.
@@ -20,14 +21,30 @@ bool parseCommandLine(QCommandLineParser& parser, const QStringList& args, const
     throw InvalidArgument(fmt::format("{}; run 'gpupoor {} --help' for the options", message, commandName));
   }
   if (parser.isSet(helpOption)) {
-    std::fputs(parser.helpText().toStdString().c_str(), stdout);
+    std::fputs(commandHelpText(parser, commandName).c_str(), stdout);
+    std::fflush(stdout);
     return false;
   }
   if (!parser.positionalArguments().isEmpty()) {
-    throw InvalidArgument(fmt::format("unexpected argument '{}'; run 'gpupoor {} --help' for the options",
-                                      parser.positionalArguments().first().toStdString(), commandName));
+    const std::string hint =
+        positionalHint.empty() ? fmt::format("run 'gpupoor {} --help' for the options", commandName)
+                               : positionalHint;
+    throw InvalidArgument(fmt::format("unexpected argument '{}'; {}",
+                                      parser.positionalArguments().first().toStdString(), hint));
   }
   return true;
+}
+
+std::string commandHelpText(const QCommandLineParser& parser, const std::string& commandName) {
+  const QString text = parser.helpText();
+  const qsizetype lineEnd = text.indexOf('\n');
+  const QString firstLine = text.left(lineEnd);
+  // Keep what Qt writes after the program name, such as positional arguments.
+  const qsizetype optionsAt = firstLine.indexOf(QStringLiteral("[options]"));
+  const QString usageTail = optionsAt >= 0 ? firstLine.mid(optionsAt) : QStringLiteral("[options]");
+  const QString usage =
+      QStringLiteral("Usage: gpupoor %1 %2").arg(QString::fromStdString(commandName), usageTail);
+  return (usage + (lineEnd >= 0 ? text.mid(lineEnd) : QString())).toStdString();
 }
 
 QString requiredValue(const QCommandLineParser& parser, const QString& option) {

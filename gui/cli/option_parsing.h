@@ -13,9 +13,16 @@
 namespace gpupoor::cli {
 
 // Parses `args` (the arguments after the command name). Returns false when
-// --help was given, after printing the help text. Throws InvalidArgument for
-// unknown options, missing values and unexpected positional arguments.
-bool parseCommandLine(QCommandLineParser& parser, const QStringList& args, const std::string& commandName);
+// --help was given, after printing commandHelpText(). Throws InvalidArgument
+// for unknown options, missing values and unexpected positional arguments;
+// `positionalHint` (optional) replaces the pointer to --help in the last case.
+bool parseCommandLine(QCommandLineParser& parser, const QStringList& args, const std::string& commandName,
+                      const std::string& positionalHint = {});
+
+// Returns the parser's help text with the usage line "Usage: gpupoor
+// <commandName> [options]". QCommandLineParser::helpText() names argv[0]
+// (for example ./build/gui/gpupoor) and not the subcommand.
+std::string commandHelpText(const QCommandLineParser& parser, const std::string& commandName);
 
 // Value of a required option; throws InvalidArgument when it is missing.
 QString requiredValue(const QCommandLineParser& parser, const QString& option);

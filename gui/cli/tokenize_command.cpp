@@ -17,6 +17,7 @@
 #include "core/io/model_locator.h"
 #include "core/tokenizer/tokenizer_loader.h"
 #include "gui/cli/command.h"
+#include "gui/cli/option_parsing.h"
 
 namespace gpupoor::cli {
 
@@ -43,7 +44,6 @@ int runTokenize(const QStringList& args) {
   QCommandLineParser parser;
   parser.setApplicationDescription(
       "Print the GPT-2 token ids of a text, using vocab.json and merges.txt of a model folder.");
-  const QCommandLineOption helpOption({"h", "help"}, "Show this help.");
   const QCommandLineOption modelOption(
       "model",
       "Model folder, \"gpt2-demo\" or a hub id in the Hugging Face cache; it needs vocab.json "
@@ -57,20 +57,12 @@ int runTokenize(const QStringList& args) {
                                       "Print {\"ids\":[...],\"count\":N} instead of "
                                       "comma-separated ids.");
   parser.addOptions(
-      {helpOption, modelOption, textOption, fileOption, allowSpecialOption, jsonOption});
-
-  QStringList argv = args;
-  argv.prepend("gpupoor tokenize");
-  if (!parser.parse(argv)) {
-    std::fprintf(stderr, "gpupoor tokenize: error: %s\n", qPrintable(parser.errorText()));
-    return kExitBadInput;
-  }
-  if (parser.isSet(helpOption)) {
-    printLine(parser.helpText().toStdString());
-    return kExitOk;
-  }
+      {modelOption, textOption, fileOption, allowSpecialOption, jsonOption});
 
   return runGuarded("tokenize", [&] {
+    if (!parseCommandLine(parser, args, "tokenize", "quote the text and pass it with --text")) {
+      return kExitOk;
+    }
     if (!parser.isSet(modelOption)) {
       throw InvalidArgument(
           "--model DIR is required: pass a model folder or hub id that has "
@@ -78,12 +70,6 @@ int runTokenize(const QStringList& args) {
     }
     if (parser.isSet(textOption) == parser.isSet(fileOption)) {
       throw InvalidArgument("pass exactly one of --text S or --file F");
-    }
-    if (!parser.positionalArguments().isEmpty()) {
-      throw InvalidArgument(
-          fmt::format("unexpected argument '{}'; quote the text and pass it "
-                      "with --text",
-                      parser.positionalArguments().first().toStdString()));
     }
 
     const std::filesystem::path modelDir = resolveModelDir(parser.value(modelOption).toStdString());
