@@ -1,5 +1,6 @@
-// `gpupoor generate`: continues a prompt with the model, printing the text as
-// it is generated, or one JSON object with ids, text and timings.
+// `gpupoor generate`: continues a prompt with the model (FP32, or INT8 with
+// --int8 SCHEME), printing the text as it is generated, or one JSON object
+// with ids, text and timings.
 
 #include <QCommandLineParser>
 
@@ -81,6 +82,7 @@ int runGenerate(const QStringList& args) {
         "Continue a prompt with the model. Prints the text as it is generated (the new token "
         "ids when the model folder has no tokenizer files), or one JSON object with --json.");
     addModelOptions(parser);
+    addInt8Option(parser);
     parser.addOption(
         {"prompt", "Prompt text; needs vocab.json and merges.txt in the model folder.", "TEXT"});
     parser.addOption({"ids", "Prompt as comma-separated token ids, e.g. 464,2068,7586.", "IDS"});
@@ -106,6 +108,7 @@ int runGenerate(const QStringList& args) {
       throw InvalidArgument("pass exactly one of --prompt TEXT or --ids IDS");
     }
     const GenerationSettings settings = readSettings(parser);
+    const QuantScheme scheme = int8SchemeOption(parser);
     applyThreadsOption(parser);
     const std::filesystem::path modelDir = modelDirOption(parser);
 
@@ -120,7 +123,7 @@ int runGenerate(const QStringList& args) {
       promptIds = parseTokenIds(parser.value("ids"), "ids");
     }
 
-    const auto model = loadModelForCommand(modelDir, nullptr);
+    const auto model = loadModelForCommand(modelDir, scheme);
     const bool json = parser.isSet("json");
 
     // Stream the text (or the ids) to stdout as each token arrives.
@@ -160,11 +163,11 @@ int runGenerate(const QStringList& args) {
       if (decoder) printRaw(decoder->flush());
       printRaw("\n");
       std::fprintf(stderr,
-                   "%zu new tokens (%s); prefill %zu tokens in %.1f ms; decode %.1f tokens/s; "
-                   "%d threads\n",
+                   "%zu new tokens (%s) with %s; prefill %zu tokens in %.1f ms; decode %.1f "
+                   "tokens/s; %d threads\n",
                    result.newIds.size(), std::string(stopReasonName(result.stopReason)).c_str(),
-                   result.promptIds.size(), result.prefillMs, result.decodeTokensPerSecond,
-                   computeThreads());
+                   model->scheme().c_str(), result.promptIds.size(), result.prefillMs,
+                   result.decodeTokensPerSecond, computeThreads());
     }
     return kExitOk;
   });

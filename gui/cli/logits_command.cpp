@@ -1,6 +1,6 @@
-// `gpupoor logits`: runs the model once over a list of token ids and writes
-// the logits at every position to a safetensors file, for comparison with
-// other implementations.
+// `gpupoor logits`: runs the model (FP32, or INT8 with --int8 SCHEME) once
+// over a list of token ids and writes the logits at every position to a
+// safetensors file, for comparison with other implementations.
 
 #include <QCommandLineParser>
 
@@ -25,15 +25,17 @@ int runLogits(const QStringList& args) {
         "Run the model over token ids and write float32 logits [T, vocab] under the tensor name "
         "'logits' to a safetensors file.");
     addModelOptions(parser);
+    addInt8Option(parser);
     parser.addOption({"ids", "Comma-separated input token ids, e.g. 464,2068,7586.", "IDS"});
     parser.addOption({"out", "Output safetensors file; replaced if it exists.", "FILE"});
     if (!parseCommandLine(parser, args, "logits")) return kExitOk;
 
     const std::vector<std::int64_t> ids = parseTokenIds(requiredValue(parser, "ids"), "ids");
     const std::filesystem::path out = requiredValue(parser, "out").toStdString();
+    const QuantScheme scheme = int8SchemeOption(parser);
     applyThreadsOption(parser);
     const std::filesystem::path modelDir = modelDirOption(parser);
-    const auto model = loadModelForCommand(modelDir, nullptr);
+    const auto model = loadModelForCommand(modelDir, scheme);
 
     const at::Tensor input = at::tensor(ids, at::kLong).unsqueeze(0);
     const at::Tensor logits = model->forward(input)[0].contiguous();

@@ -19,10 +19,9 @@
 #include "core/engine/thread_budget.h"
 #include "core/io/model_locator.h"
 #include "core/metrics/perplexity.h"
-#include "core/model/model_loader.h"
-#include "core/quant/layer_factory.h"
 #include "core/tokenizer/tokenizer_loader.h"
 #include "gui/cli/command.h"
+#include "gui/cli/model_options.h"
 #include "gui/cli/option_parsing.h"
 
 namespace gpupoor::cli {
@@ -41,7 +40,7 @@ int runPerplexity(const QStringList& args) {
     parser.addOption({"max-length", "Window length in tokens (default: the model's n_positions).", "tokens"});
     parser.addOption({"stride", "Step between windows in tokens (default: max length / 2).", "tokens"});
     parser.addOption({"max-tokens", "Score only the first N tokens of the text (default: all).", "tokens"});
-    parser.addOption({"int8", "Score an INT8 copy with this scheme (w8a32 or w8a8) instead of FP32.", "scheme"});
+    addInt8Option(parser);
     parser.addOption({"batch", "Windows per forward pass (default 4).", "windows"});
     parser.addOption({"threads", "Intra-op threads (default: one per physical core).", "count"});
     parser.addOption({"json", "Print the result as one JSON object."});
@@ -50,8 +49,7 @@ int runPerplexity(const QStringList& args) {
     const std::string modelArgument = requiredValue(parser, "model").toStdString();
     const std::filesystem::path textFile = requiredValue(parser, "file").toStdString();
     const TextReading reading = parseTextReading(parser.value("reading").toStdString());
-    const QuantScheme scheme =
-        parser.isSet("int8") ? parseScheme(parser.value("int8").toStdString()) : QuantScheme::Fp32;
+    const QuantScheme scheme = int8SchemeOption(parser);
     const int threads = static_cast<int>(integerValue(parser, "threads", 0, 0, 1024));
     PerplexityOptions options;
     options.batchWindows = static_cast<int>(integerValue(parser, "batch", 4, 1, 1024));
@@ -65,11 +63,7 @@ int runPerplexity(const QStringList& args) {
     const auto tokenizer = requireTokenizer(modelDir);
     const std::string text = readEvaluationText(textFile, reading);
 
-    std::unique_ptr<LayerFactory> factory;
-    if (scheme != QuantScheme::Fp32) factory = makeLayerFactory(scheme);
-    LoadOptions loadOptions;
-    loadOptions.factory = factory.get();
-    const std::unique_ptr<Gpt2Model> model = loadGpt2Model(modelDir, loadOptions);
+    const std::unique_ptr<Gpt2Model> model = loadModelForCommand(modelDir, scheme);
 
     const int contextLength = model->config().nPositions;
     options.maxLength = static_cast<int>(integerValue(parser, "max-length", contextLength, 2, contextLength));
@@ -79,7 +73,7 @@ int runPerplexity(const QStringList& args) {
     const std::vector<TokenId> encoded = tokenizer->encode(text, /*allowSpecial=*/false);
     const std::vector<std::int64_t> ids(encoded.begin(), encoded.end());
     spdlog::info("scoring {} tokens of {} with {} ({}), windows of {} tokens, stride {}", ids.size(),
-                 textFile.string(), modelDir.string(), schemeName(scheme), options.maxLength, options.stride);
+                 textFile.string(), modelDir.string(), model->scheme(), options.maxLength, options.stride);
 
     int lastPercent = -1;
     auto progress = [&](std::int64_t done, std::int64_t total) {
@@ -99,7 +93,7 @@ int runPerplexity(const QStringList& args) {
           {"nll_standard_error", result.nllStandardError},
           {"tokens", result.tokensScored},
           {"windows", result.windows},
-          {"scheme", schemeName(scheme)},
+          {"scheme", model->scheme()},
           {"max_length", options.maxLength},
           {"stride", options.stride},
       };

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/common/errors.h"
+#include "core/io/model_locator.h"
 #include "core/model/model_loader.h"
 #include "core/quant/layer_factory.h"
 #include "core/quant/quantized_checkpoint.h"
@@ -20,13 +21,16 @@ int runQuantize(const QStringList& args) {
   parser.setApplicationDescription(
       "Quantize a GPT-2 checkpoint to INT8 (per output channel) and save it as one safetensors "
       "file with config.json and the tokenizer files.");
-  parser.addOption({"model", "Folder of the FP32 (or F16/BF16) GPT-2 checkpoint.", "dir"});
+  parser.addOption({"model",
+                    "Folder of the FP32 (or F16/BF16) GPT-2 checkpoint, \"gpt2-demo\" for the "
+                    "bundled model, or a Hugging Face hub id found in the local cache.",
+                    "dir"});
   parser.addOption({"out", "Folder to write the quantized model to (created if missing).", "dir"});
   parser.addOption(
       {"scheme", "w8a32 (FP32 activations) or w8a8 (INT8 activations).", "scheme", "w8a32"});
   if (!parseCommandLine(parser, args, "quantize")) return kExitOk;
 
-  const std::filesystem::path modelDir = requiredValue(parser, "model").toStdString();
+  const std::filesystem::path modelDir = resolveModelDir(requiredValue(parser, "model").toStdString());
   const std::filesystem::path outDir = requiredValue(parser, "out").toStdString();
   const QuantScheme scheme = parseScheme(parser.value("scheme").toStdString());
   if (scheme == QuantScheme::Fp32) {
