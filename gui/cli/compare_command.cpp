@@ -8,7 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <csignal>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -21,6 +20,7 @@
 #include "core/io/model_locator.h"
 #include "core/tokenizer/tokenizer_loader.h"
 #include "gui/cli/command.h"
+#include "gui/cli/interrupt_guard.h"
 #include "gui/cli/option_parsing.h"
 
 #if __has_include("gui/charts/chart_export.h")
@@ -32,14 +32,6 @@
 
 namespace gpupoor::cli {
 namespace {
-
-// The engine to cancel when SIGINT arrives; only an atomic flag is touched
-// in the handler itself.
-ComparisonEngine* g_runningEngine = nullptr;
-
-extern "C" void cancelOnInterrupt(int /*signal*/) {
-  if (g_runningEngine != nullptr) g_runningEngine->cancel();
-}
 
 // Prints one progress line per notable event to stderr.
 class ProgressPrinter {
@@ -182,12 +174,12 @@ int runCompare(const QStringList& args) {
 
     ComparisonEngine engine;
     ProgressPrinter printer;
-    g_runningEngine = &engine;
-    const auto previousHandler = std::signal(SIGINT, cancelOnInterrupt);
     engine.start(settings, [&printer](const EngineEvent& event) { printer(event); });
-    engine.wait();
-    std::signal(SIGINT, previousHandler);
-    g_runningEngine = nullptr;
+    {
+      // ComparisonEngine::cancel() only sets an atomic flag, so the handler may call it.
+      const InterruptGuard interruptGuard([&engine] { engine.cancel(); });
+      engine.wait();
+    }
 
     const Report report = engine.report();
     const std::string reportError = printer.reportError();

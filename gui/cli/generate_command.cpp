@@ -1,6 +1,7 @@
 // `gpupoor generate`: continues a prompt with the model (FP32, or INT8 with
 // --int8 SCHEME), printing the text as it is generated, or one JSON object
-// with ids, text and timings.
+// with ids, text and timings. Ctrl-C stops after the current token, prints
+// what was generated so far and exits with 130.
 
 #include <QCommandLineParser>
 
@@ -12,12 +13,14 @@
 #include <optional>
 #include <span>
 
+#include "core/common/cancel.h"
 #include "core/common/errors.h"
 #include "core/common/threads.h"
 #include "core/model/generation.h"
 #include "core/tokenizer/streaming_decoder.h"
 #include "core/tokenizer/tokenizer_loader.h"
 #include "gui/cli/command.h"
+#include "gui/cli/interrupt_guard.h"
 #include "gui/cli/model_options.h"
 #include "gui/cli/option_parsing.h"
 
@@ -123,7 +126,12 @@ int runGenerate(const QStringList& args) {
       promptIds = parseTokenIds(parser.value("ids"), "ids");
     }
 
-    const auto model = loadModelForCommand(modelDir, scheme);
+    // The first Ctrl-C cancels the load between tensors or the generation
+    // between tokens; a second one ends the process at once.
+    CancelToken cancel;
+    const InterruptGuard interruptGuard(cancel);
+    const auto model = loadModelForCommand(modelDir, scheme, &cancel);
+    cancel.throwIfCancelled();
     const bool json = parser.isSet("json");
 
     // Stream the text (or the ids) to stdout as each token arrives.
@@ -140,7 +148,7 @@ int runGenerate(const QStringList& args) {
         printRaw(fmt::format("{}{}", token.index == 0 ? "" : " ", token.id));
       }
     };
-    const GenerationResult result = generate(*model, promptIds, settings, onToken);
+    const GenerationResult result = generate(*model, promptIds, settings, onToken, &cancel);
 
     if (json) {
       std::vector<std::int64_t> allIds = result.promptIds;
@@ -169,7 +177,7 @@ int runGenerate(const QStringList& args) {
                    model->scheme().c_str(), result.promptIds.size(), result.prefillMs,
                    result.decodeTokensPerSecond, computeThreads());
     }
-    return kExitOk;
+    return result.stopReason == StopReason::Cancelled ? kExitCancelled : kExitOk;
   });
 }
 
