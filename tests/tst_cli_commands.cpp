@@ -90,6 +90,34 @@ std::vector<std::int64_t> newIds(const nlohmann::json& output) {
   return {ids.begin() + static_cast<std::ptrdiff_t>(promptTokens), ids.end()};
 }
 
+// True when this process ignores SIGINT, as a background command of a shell
+// without job control does. gpupoor inherits that and keeps ignoring Ctrl-C.
+bool interruptIgnored() {
+  struct sigaction action {};
+  return sigaction(SIGINT, nullptr, &action) == 0 && action.sa_handler == SIG_IGN;
+}
+
+// Starts a greedy generation on the demo model that runs far longer than any
+// test waits, because the sliding window lets it go on past the context.
+void startEndlessGeneration(QProcess& process, const QString& prompt) {
+  process.start(gpupoorProgram(), {"generate", "--model", demoModel(), "--prompt", prompt,
+                                   "--greedy", "--no-stop-at-eos", "--sliding-window",
+                                   "--max-new-tokens", "100000", "--threads", "1"});
+}
+
+// Reads stdout until it has more than `minimumBytes` or the process ends.
+QByteArray readOutputBeyond(QProcess& process, qsizetype minimumBytes) {
+  QByteArray output;
+  QElapsedTimer timer;
+  timer.start();
+  while (output.size() <= minimumBytes && timer.elapsed() < kProcessTimeoutMs) {
+    if (process.state() == QProcess::NotRunning) break;
+    process.waitForReadyRead(1000);
+    output += process.readAllStandardOutput();
+  }
+  return output;
+}
+
 bool writeFile(const QString& path, const QByteArray& contents) {
   QFile file(path);
   return file.open(QIODevice::WriteOnly) && file.write(contents) == contents.size();
@@ -411,23 +439,14 @@ class TestCliCommands : public QObject {
   // Ctrl-C stops generation after the current token: the text so far is
   // printed, then the process exits with 130 instead of dying by the signal.
   void generateStopsOnInterrupt() {
+    if (interruptIgnored()) QSKIP("this test process ignores SIGINT, and gpupoor inherits that");
     const QString prompt = "The quick brown fox";
     QProcess process;
-    // The sliding window lets the run go on far longer than the test waits.
-    process.start(gpupoorProgram(), {"generate", "--model", demoModel(), "--prompt", prompt,
-                                     "--greedy", "--no-stop-at-eos", "--sliding-window",
-                                     "--max-new-tokens", "100000", "--threads", "1"});
+    startEndlessGeneration(process, prompt);
     QVERIFY(process.waitForStarted());
 
-    // Wait until text beyond the prompt has arrived, so generation is running.
-    QByteArray output;
-    QElapsedTimer timer;
-    timer.start();
-    while (output.size() <= prompt.size() + 10 && timer.elapsed() < kProcessTimeoutMs) {
-      if (process.state() == QProcess::NotRunning) break;
-      process.waitForReadyRead(1000);
-      output += process.readAllStandardOutput();
-    }
+    // Text beyond the prompt shows that generation is running.
+    QByteArray output = readOutputBeyond(process, prompt.size() + 10);
     QVERIFY2(output.size() > prompt.size() + 10, output.constData());
     QCOMPARE(::kill(static_cast<pid_t>(process.processId()), SIGINT), 0);
 
@@ -439,6 +458,58 @@ class TestCliCommands : public QObject {
     QVERIFY2(output.startsWith(prompt.toUtf8()), output.constData());
     QVERIFY2(output.endsWith('\n'), output.constData());
     QVERIFY2(standardError.contains("(cancelled)"), qPrintable(standardError));
+  }
+
+  // Started with SIGINT ignored (a background command), generate keeps
+  // ignoring it instead of installing its handler.
+  void generateKeepsIgnoredInterrupt() {
+    const QString prompt = "The quick brown fox";
+    QProcess process;
+    process.setChildProcessModifier([] { ::signal(SIGINT, SIG_IGN); });
+    startEndlessGeneration(process, prompt);
+    QVERIFY(process.waitForStarted());
+
+    const QByteArray output = readOutputBeyond(process, prompt.size() + 10);
+    QVERIFY2(output.size() > prompt.size() + 10, output.constData());
+    QCOMPARE(::kill(static_cast<pid_t>(process.processId()), SIGINT), 0);
+
+    // A handled SIGINT ends generation within one token, far below this wait.
+    QVERIFY(!process.waitForFinished(1000));
+    QCOMPARE(process.state(), QProcess::Running);
+    process.kill();
+    QVERIFY(process.waitForFinished(kProcessTimeoutMs));
+  }
+
+  // Ctrl-C stops perplexity between batches of windows with exit code 130.
+  void perplexityStopsOnInterrupt() {
+    if (interruptIgnored()) QSKIP("this test process ignores SIGINT, and gpupoor inherits that");
+    const QString excerpt = QString::fromStdString(
+        (gpupoor::test::sourceDir() / "resources/eval/wikitext-2-test-excerpt.txt").string());
+    QProcess process;
+    // Stride 1 makes one 512-token window per token, far more work than the test waits for.
+    process.start(gpupoorProgram(), {"perplexity", "--model", demoModel(), "--file", excerpt,
+                                     "--stride", "1", "--threads", "1"});
+    QVERIFY(process.waitForStarted());
+
+    // Wait for the log line printed just before scoring starts.
+    process.setReadChannel(QProcess::StandardError);
+    QByteArray standardError;
+    QElapsedTimer timer;
+    timer.start();
+    while (!standardError.contains("scoring ") && timer.elapsed() < kProcessTimeoutMs) {
+      if (process.state() == QProcess::NotRunning) break;
+      process.waitForReadyRead(1000);
+      standardError += process.readAllStandardError();
+    }
+    QVERIFY2(standardError.contains("scoring "), standardError.constData());
+    QCOMPARE(::kill(static_cast<pid_t>(process.processId()), SIGINT), 0);
+
+    QVERIFY(process.waitForFinished(kProcessTimeoutMs));
+    standardError += process.readAllStandardError();
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 130);
+    QVERIFY2(standardError.contains("gpupoor perplexity: cancelled"), standardError.constData());
+    QVERIFY(process.readAllStandardOutput().isEmpty());
   }
 
   // One row per command listed by `gpupoor --help`.

@@ -31,6 +31,16 @@ InterruptGuard::InterruptGuard(std::function<void()> onInterrupt)
     throw std::logic_error("InterruptGuard: another guard already handles SIGINT");
   }
 
+  if (sigaction(SIGINT, nullptr, &g_previousAction) != 0) {
+    const int error = errno;
+    g_onInterrupt.store(nullptr);
+    throw std::system_error(error, std::generic_category(), "sigaction(SIGINT) failed");
+  }
+  // A shell without job control starts `command &` with SIGINT ignored, so
+  // that Ctrl-C in the terminal reaches only the foreground job. Such a
+  // process keeps ignoring it.
+  if (g_previousAction.sa_handler == SIG_IGN) return;
+
   struct sigaction action {};
   action.sa_handler = handleInterrupt;
   sigemptyset(&action.sa_mask);
@@ -38,17 +48,18 @@ InterruptGuard::InterruptGuard(std::function<void()> onInterrupt)
   // process. SA_RESTART: a write to stdout that the signal interrupts is
   // resumed instead of failing with EINTR, so no generated text is lost.
   action.sa_flags = SA_RESETHAND | SA_RESTART;
-  if (sigaction(SIGINT, &action, &g_previousAction) != 0) {
+  if (sigaction(SIGINT, &action, nullptr) != 0) {
     const int error = errno;
     g_onInterrupt.store(nullptr);
     throw std::system_error(error, std::generic_category(), "sigaction(SIGINT) failed");
   }
+  m_installed = true;
 }
 
 InterruptGuard::InterruptGuard(CancelToken& token) : InterruptGuard([&token] { token.cancel(); }) {}
 
 InterruptGuard::~InterruptGuard() {
-  sigaction(SIGINT, &g_previousAction, nullptr);
+  if (m_installed) sigaction(SIGINT, &g_previousAction, nullptr);
   g_onInterrupt.store(nullptr);
 }
 

@@ -1,11 +1,11 @@
 #pragma once
 
-// Ctrl-C handling for the long-running subcommands (generate, compare). While
-// an InterruptGuard is alive, the first SIGINT runs its callback, which
-// normally cancels a CancelToken. The handler then falls back to the default
-// action, so a second Ctrl-C ends the process at once, even inside a long
-// forward pass or load. Other signals are left alone: SIGTERM keeps its
-// default action.
+// Ctrl-C handling for the long-running subcommands (generate, perplexity,
+// compare). While an InterruptGuard is alive, the first SIGINT runs its
+// callback, which normally cancels a CancelToken. The handler then falls back
+// to the default action, so a second Ctrl-C ends the process at once, even
+// inside a long forward pass or load. Other signals are left alone: SIGTERM
+// keeps its default action.
 
 #include <functional>
 
@@ -15,7 +15,8 @@ namespace gpupoor::cli {
 
 class InterruptGuard {
  public:
-  // Installs a SIGINT handler that calls `onInterrupt`. The callback runs
+  // Installs a SIGINT handler that calls `onInterrupt`. When SIGINT is
+  // ignored, as in a background job, it stays ignored. The callback runs
   // inside the signal handler, so it must only store to lock-free atomics
   // (CancelToken::cancel() does). Throws std::logic_error when another guard
   // is alive, and std::system_error when sigaction() fails.
@@ -30,6 +31,7 @@ class InterruptGuard {
 
  private:
   std::function<void()> m_onInterrupt;
+  bool m_installed = false;  // false while SIGINT stays ignored
 };
 
 }  // namespace gpupoor::cli

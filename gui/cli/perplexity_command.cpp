@@ -1,6 +1,7 @@
 // `gpupoor perplexity`: sliding-window perplexity of one model copy (FP32, or
 // INT8 with --int8 SCHEME) on a text file. Progress goes to stderr, the
-// result to stdout.
+// result to stdout. Ctrl-C stops between batches of windows and exits 130
+// without a result.
 
 #include <QCommandLineParser>
 
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/common/cancel.h"
 #include "core/common/errors.h"
 #include "core/common/threads.h"
 #include "core/engine/thread_budget.h"
@@ -21,6 +23,7 @@
 #include "core/metrics/perplexity.h"
 #include "core/tokenizer/tokenizer_loader.h"
 #include "gui/cli/command.h"
+#include "gui/cli/interrupt_guard.h"
 #include "gui/cli/model_options.h"
 #include "gui/cli/option_parsing.h"
 
@@ -63,7 +66,9 @@ int runPerplexity(const QStringList& args) {
     const auto tokenizer = requireTokenizer(modelDir);
     const std::string text = readEvaluationText(textFile, reading);
 
-    const std::unique_ptr<Gpt2Model> model = loadModelForCommand(modelDir, scheme);
+    CancelToken cancel;
+    const InterruptGuard interruptGuard(cancel);
+    const std::unique_ptr<Gpt2Model> model = loadModelForCommand(modelDir, scheme, &cancel);
 
     const int contextLength = model->config().nPositions;
     options.maxLength = static_cast<int>(integerValue(parser, "max-length", contextLength, 2, contextLength));
@@ -84,7 +89,7 @@ int runPerplexity(const QStringList& args) {
                    static_cast<long long>(total), percent);
     };
     auto logits = [&](const at::Tensor& batch) { return model->forward(batch); };
-    const PerplexityResult result = computePerplexity(logits, ids, options, progress);
+    const PerplexityResult result = computePerplexity(logits, ids, options, progress, &cancel);
 
     if (parser.isSet("json")) {
       const nlohmann::json output = {
