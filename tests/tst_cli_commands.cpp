@@ -413,6 +413,28 @@ class TestCliCommands : public QObject {
                                            << "no-such-folder/report.json";
   }
 
+  void compareRejectsQuantizedModel() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString quantized = dir.filePath("tiny-w8a8");
+    const ProcessResult quantize =
+        runGpupoor({"quantize", "--model", tinyModel(), "--out", quantized, "--scheme", "w8a8"});
+    QVERIFY2(quantize.exitCode == 0, qPrintable(quantize.standardError));
+    const QString prompts = dir.filePath("prompts.txt");
+    QVERIFY(writeFile(prompts, "The quick brown fox\n"));
+
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert("QT_QPA_PLATFORM", "offscreen");
+    const ProcessResult result = runGpupoor({"compare", "--model", quantized, "--prompts", prompts,
+                                             "--report", dir.filePath("report.json")},
+                                            environment);
+    QVERIFY(result.finished);
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.standardError.contains("quantized checkpoint"),
+             qPrintable(result.standardError));
+    QVERIFY2(result.standardError.contains(quantized), qPrintable(result.standardError));
+  }
+
   void compareBadPaths() {
     QFETCH(bool, promptsExist);
     QFETCH(QString, reportName);

@@ -18,6 +18,7 @@
 #include "core/engine/comparison_engine.h"
 #include "core/engine/prompt_file.h"
 #include "core/io/model_locator.h"
+#include "core/quant/quantized_checkpoint.h"
 #include "core/tokenizer/tokenizer_loader.h"
 #include "gui/cli/command.h"
 #include "gui/cli/interrupt_guard.h"
@@ -170,7 +171,16 @@ int runCompare(const QStringList& args) {
 #endif
 
     // Bad model arguments fail here with exit code 2, before any work starts.
-    for (const std::string& model : settings.models) requireTokenizer(resolveModelDir(model));
+    for (const std::string& model : settings.models) {
+      const std::filesystem::path modelDir = resolveModelDir(model);
+      if (isQuantizedCheckpoint(modelDir)) {
+        throw InvalidArgument(fmt::format(
+            "--model '{}' is a quantized checkpoint, but compare needs the FP32 checkpoint to build "
+            "both copies; pass the folder it was quantized from",
+            model));
+      }
+      requireTokenizer(modelDir);
+    }
 
     ComparisonEngine engine;
     ProgressPrinter printer;
