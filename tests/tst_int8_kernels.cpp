@@ -25,19 +25,24 @@ constexpr double kW8A32RelativeTolerance = 1e-5;
 struct Problem {
   at::Tensor weights;  // int8 [rows, cols]
   at::Tensor scales;   // float32 [rows]
+  at::Tensor rowSums;  // int32 [rows]
   at::Tensor x;        // float32 [n, cols]
   at::Tensor bias;     // float32 [rows]
 
+  void setWeights(at::Tensor values) {
+    weights = std::move(values);
+    rowSums = weights.sum(1, /*keepdim=*/false, at::kInt);
+  }
   Int8MatrixView view() const {
     return Int8MatrixView{weights.data_ptr<std::int8_t>(), scales.data_ptr<float>(),
-                          weights.size(0), weights.size(1)};
+                          rowSums.data_ptr<std::int32_t>(), weights.size(0), weights.size(1)};
   }
 };
 
 Problem makeProblem(std::int64_t rows, std::int64_t cols, std::int64_t n, std::uint64_t seed) {
   at::manual_seed(seed);
   Problem p;
-  p.weights = at::randint(-127, 128, {rows, cols}, at::kChar);
+  p.setWeights(at::randint(-127, 128, {rows, cols}, at::kChar));
   p.scales = at::rand({rows}, at::kFloat) * 0.01 + 0.001;
   p.x = at::randn({n, cols}, at::kFloat);
   p.bias = at::randn({rows}, at::kFloat);
@@ -103,6 +108,7 @@ class TestInt8Kernels : public QObject {
   void w8a32RowRangeWritesOnlyRange_data();
   void w8a32RowRangeWritesOnlyRange();
   void scalarW8A8MatchesInt64();
+  void quantizeRowsReachesLimit();
   void quantizeRowsZeroRow();
   void isaNamesRoundTrip();
   void unknownIsaNameThrows();
@@ -197,7 +203,7 @@ void TestInt8Kernels::quantizeRowsMatchesScalar() {
   QVERIFY(at::equal(actual.scales, expected.scales));
   QVERIFY(at::equal(actual.values, expected.values));
   QVERIFY(at::equal(actual.absValues, expected.absValues));
-  QVERIFY(actual.values.to(at::kInt).abs().max().item<int>() <= 127);
+  QVERIFY(actual.values.to(at::kInt).abs().max().item<int>() <= gpupoor::kernels::kActivationMax);
 }
 
 void TestInt8Kernels::dequantizeMatchesScalar() {
@@ -222,9 +228,11 @@ void TestInt8Kernels::w8a8ExtremesDoNotSaturate_data() {
   QTest::addColumn<int>("activationValue");
   for (const KernelIsa isa : {KernelIsa::Avx2, KernelIsa::Avx512}) {
     const QString prefix = QString::fromLatin1(gpupoor::kernels::isaName(isa));
-    QTest::newRow(qPrintable(prefix + " 127 x 127")) << static_cast<int>(isa) << 127 << 127;
-    QTest::newRow(qPrintable(prefix + " -127 x 127")) << static_cast<int>(isa) << -127 << 127;
-    QTest::newRow(qPrintable(prefix + " -127 x -127")) << static_cast<int>(isa) << -127 << -127;
+    constexpr int kMax = gpupoor::kernels::kActivationMax;
+    QTest::newRow(qPrintable(prefix + " 127 x max")) << static_cast<int>(isa) << 127 << kMax;
+    QTest::newRow(qPrintable(prefix + " -127 x max")) << static_cast<int>(isa) << -127 << kMax;
+    QTest::newRow(qPrintable(prefix + " -127 x -max")) << static_cast<int>(isa) << -127 << -kMax;
+    QTest::newRow(qPrintable(prefix + " 127 x -max")) << static_cast<int>(isa) << 127 << -kMax;
   }
 }
 
@@ -238,7 +246,7 @@ void TestInt8Kernels::w8a8ExtremesDoNotSaturate() {
   constexpr std::int64_t kRows = 5;
   constexpr std::int64_t kCols = 4096 + 33;
   Problem p;
-  p.weights = at::full({kRows, kCols}, weightValue, at::kChar);
+  p.setWeights(at::full({kRows, kCols}, weightValue, at::kChar));
   p.scales = at::ones({kRows}, at::kFloat);
   QuantizedRows q{at::full({2, kCols}, activationValue, at::kChar),
                   at::full({2, kCols}, std::abs(activationValue), at::kByte),
@@ -275,6 +283,18 @@ void TestInt8Kernels::scalarW8A8MatchesInt64() {
   const at::Tensor acc = runW8A8(scalar, p, q);
   const at::Tensor expected = at::mm(q.values.to(at::kLong), p.weights.to(at::kLong).t());
   QVERIFY(at::equal(acc.to(at::kLong), expected));
+}
+
+void TestInt8Kernels::quantizeRowsReachesLimit() {
+  // The largest |x| of a row maps to exactly kActivationMax, with its sign.
+  const at::Tensor x = at::tensor({0.5f, -2.0f, 1.0f, 0.0f}, at::kFloat).reshape({1, 4});
+  for (const KernelIsa isa : {KernelIsa::Scalar, KernelIsa::Avx2}) {
+    const KernelTable* kernels = kernelsOrNull(isa);
+    if (kernels == nullptr) continue;
+    const QuantizedRows q = quantizeWith(*kernels, x);
+    QCOMPARE(static_cast<int>(q.values[0][1].item<std::int8_t>()), -gpupoor::kernels::kActivationMax);
+    QCOMPARE(q.scales.item<float>(), 2.0f / static_cast<float>(gpupoor::kernels::kActivationMax));
+  }
 }
 
 void TestInt8Kernels::quantizeRowsZeroRow() {

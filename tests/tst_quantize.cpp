@@ -232,7 +232,8 @@ void TestQuantize::linearFootprintCountsInt8() {
                              at::zeros({96}, at::kFloat), QuantScheme::W8A32);
   const gpupoor::MemoryFootprint footprint = linear.footprint();
   QCOMPARE(footprint.weightBytes, qint64{96 * 40});
-  QCOMPARE(footprint.scaleBytes, qint64{96 * 4});
+  // Per row: a float32 scale and an int32 row sum.
+  QCOMPARE(footprint.scaleBytes, qint64{96 * 8});
   QCOMPARE(footprint.float32Bytes, qint64{96 * 4});
   QCOMPARE(linear.inFeatures(), qint64{40});
   QCOMPARE(linear.outFeatures(), qint64{96});
@@ -296,7 +297,7 @@ void TestQuantize::embeddingHoldsNoFloatTable() {
       "wte", gpupoor::quantizePerRow(makeWeights(kRows, kCols, 33), "w"), QuantScheme::W8A32);
   const gpupoor::MemoryFootprint footprint = embedding.footprint();
   QCOMPARE(footprint.weightBytes, kRows * kCols);
-  QCOMPARE(footprint.scaleBytes, kRows * 4);
+  QCOMPARE(footprint.scaleBytes, kRows * 8);
   QCOMPARE(footprint.float32Bytes, qint64{0});
   // The object's only tensors: the int8 table and one scale per row.
   QCOMPARE(embedding.table().values.scalar_type(), at::kChar);
@@ -321,7 +322,7 @@ void TestQuantize::factoryBuildsInt8Layers() {
   QVERIFY(int8Factory != nullptr);
   QCOMPARE(int8Factory->tensorsQuantized(), 2);
   QCOMPARE(int8Factory->float32BytesIn(), qint64{(32 * 8 + 20 * 8) * 4});
-  QCOMPARE(int8Factory->quantizedBytesOut(), qint64{32 * 8 + 32 * 4 + 20 * 8 + 20 * 4});
+  QCOMPARE(int8Factory->quantizedBytesOut(), qint64{32 * 8 + 32 * 8 + 20 * 8 + 20 * 8});
 }
 
 void TestQuantize::factoryRejectsFp32() {

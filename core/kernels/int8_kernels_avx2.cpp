@@ -5,9 +5,10 @@
 // order of tile_loop.h. Decode (n = 1) streams each weight row once with several
 // independent accumulators.
 //
-// w8a8 uses the sign trick: maddubs(|x|, sign(w, x)) multiplies unsigned |x|
-// by w * sgn(x), which equals w * x. Both are in [-127, 127], so a pair sum
-// is at most 2 * 127 * 127 = 32258 and the int16 stage never saturates.
+// w8a8 shifts the 7-bit activations to unsigned (xq + 64 in [1, 127]) for
+// vpmaddubsw and removes the shift with the weight row sums afterwards. A
+// pair sum is at most 2 * 127 * 127 = 32258, so the int16 stage never
+// saturates.
 //
 // No ATen, spdlog or std algorithm headers here (see int8_kernels_isa.h).
 
@@ -99,12 +100,16 @@ void tileW8A32(const Int8MatrixView& w, const float* x, std::int64_t r0, std::in
 }
 
 // acc[t, r] for R rows from r0 and T tokens from t0 (w8a8), exact int32.
+// vpmaddubsw takes xq + 64 (in [1, 127], see kActivationMax) as its unsigned
+// operand, so the kernel sums W * (xq + 64) and subtracts 64 * rowSum(W).
 template <int R, int T>
 void tileW8A8(const Int8MatrixView& w, const QuantizedRowsView& x, std::int64_t r0, std::int64_t t0,
               std::int32_t* out, std::int64_t ldOut) {
+  constexpr std::int32_t kOffset = kActivationMax + 1;
   const std::int64_t cols = w.cols;
   const std::int64_t vectorCols = cols - cols % 32;
   const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i offset = _mm256_set1_epi8(static_cast<char>(kOffset));
 
   __m256i acc[R][T];
 #pragma GCC unroll 16
@@ -120,12 +125,12 @@ void tileW8A8(const Int8MatrixView& w, const QuantizedRowsView& x, std::int64_t 
     }
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
-      const std::int64_t offset = (t0 + t) * cols + k;
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.values + offset));
-      const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.absValues + offset));
+      const std::int64_t position = (t0 + t) * cols + k;
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.values + position));
+      const __m256i shifted = _mm256_add_epi8(xv, offset);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        const __m256i pairs = _mm256_maddubs_epi16(xa, _mm256_sign_epi8(wv[r], xv));
+        const __m256i pairs = _mm256_maddubs_epi16(shifted, wv[r]);
         acc[r][t] = _mm256_add_epi32(acc[r][t], _mm256_madd_epi16(pairs, ones));
       }
     }
@@ -133,8 +138,12 @@ void tileW8A8(const Int8MatrixView& w, const QuantizedRowsView& x, std::int64_t 
 
   for (int r = 0; r < R; ++r) {
     const std::int8_t* wRow = w.values + (r0 + r) * cols;
+    std::int32_t tailSum = 0;
+    for (std::int64_t k = vectorCols; k < cols; ++k) tailSum += wRow[k];
+    // Only the vector part was offset, so only its share of the row sum is removed.
+    const std::int32_t correction = kOffset * (w.rowSums[r0 + r] - tailSum);
     for (int t = 0; t < T; ++t) {
-      std::int32_t sum = horizontalSum(acc[r][t]);
+      std::int32_t sum = horizontalSum(acc[r][t]) - correction;
       const std::int8_t* xRow = x.values + (t0 + t) * cols;
       for (std::int64_t k = vectorCols; k < cols; ++k) {
         sum += static_cast<std::int32_t>(wRow[k]) * static_cast<std::int32_t>(xRow[k]);
@@ -173,8 +182,8 @@ void matmulW8A8Avx2(const Int8MatrixView& w, const QuantizedRowsView& x, std::in
 void quantizeRowsAvx2(const float* x, std::int64_t cols, std::int64_t rowBegin, std::int64_t rowEnd,
                       std::int8_t* values, std::uint8_t* absValues, float* scales) {
   const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  const __m256i limit = _mm256_set1_epi32(127);
-  const __m256i negativeLimit = _mm256_set1_epi32(-127);
+  const __m256i limit = _mm256_set1_epi32(kActivationMax);
+  const __m256i negativeLimit = _mm256_set1_epi32(-kActivationMax);
   // packs_epi32 then packs_epi16 interleave the 128-bit lanes; this restores
   // the order of the 32 values.
   const __m256i unpermute = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -197,7 +206,8 @@ void quantizeRowsAvx2(const float* x, std::int64_t cols, std::int64_t rowBegin, 
     for (; k < cols; ++k) maxAbs = std::fmax(maxAbs, std::fabs(xRow[k]));
 
     // Step 2: scale and its inverse, computed exactly as the scalar path does.
-    const float scale = maxAbs > 0.0f ? maxAbs / 127.0f : 1.0f;
+    const auto limitFloat = static_cast<float>(kActivationMax);
+    const float scale = maxAbs > 0.0f ? maxAbs / limitFloat : 1.0f;
     const float inverseScale = 1.0f / scale;
     scales[t] = scale;
     const __m256 inverse = _mm256_set1_ps(inverseScale);
@@ -221,7 +231,7 @@ void quantizeRowsAvx2(const float* x, std::int64_t cols, std::int64_t rowBegin, 
     }
     for (; k < cols; ++k) {
       float q = std::nearbyint(xRow[k] * inverseScale);
-      q = std::fmin(127.0f, std::fmax(-127.0f, q));
+      q = std::fmin(limitFloat, std::fmax(-limitFloat, q));
       const auto value = static_cast<std::int8_t>(q);
       outRow[k] = value;
       absRow[k] = static_cast<std::uint8_t>(value < 0 ? -value : value);

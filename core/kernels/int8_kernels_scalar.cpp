@@ -44,14 +44,15 @@ void quantizeRowsScalar(const float* x, std::int64_t cols, std::int64_t rowBegin
     const float* xRow = x + t * cols;
     float maxAbs = 0.0f;
     for (std::int64_t k = 0; k < cols; ++k) maxAbs = std::fmax(maxAbs, std::fabs(xRow[k]));
-    const float scale = maxAbs > 0.0f ? maxAbs / 127.0f : 1.0f;
+    const auto limit = static_cast<float>(kActivationMax);
+    const float scale = maxAbs > 0.0f ? maxAbs / limit : 1.0f;
     // Multiplying by the inverse (not dividing) is what the SIMD paths do, so
     // every path rounds the same float to the same integer.
     const float inverseScale = 1.0f / scale;
     scales[t] = scale;
     for (std::int64_t k = 0; k < cols; ++k) {
       float q = std::nearbyint(xRow[k] * inverseScale);
-      q = std::fmin(127.0f, std::fmax(-127.0f, q));
+      q = std::fmin(limit, std::fmax(-limit, q));
       const auto value = static_cast<std::int8_t>(q);
       values[t * cols + k] = value;
       absValues[t * cols + k] = static_cast<std::uint8_t>(value < 0 ? -value : value);

@@ -44,11 +44,13 @@ bool quantizeRow(const float* row, std::int64_t cols, std::int8_t* values, float
   return true;
 }
 
+at::Tensor sumRows(const at::Tensor& values) { return values.sum(1, /*keepdim=*/false, at::kInt); }
+
 }  // namespace
 
 kernels::Int8MatrixView QuantizedMatrix::view() const {
-  return kernels::Int8MatrixView{values.data_ptr<std::int8_t>(), scales.data_ptr<float>(), rows(),
-                                 cols()};
+  return kernels::Int8MatrixView{values.data_ptr<std::int8_t>(), scales.data_ptr<float>(),
+                                 rowSums.data_ptr<std::int32_t>(), rows(), cols()};
 }
 
 QuantizedMatrix quantizePerRow(const at::Tensor& weight, const std::string& name) {
@@ -61,7 +63,7 @@ QuantizedMatrix quantizePerRow(const at::Tensor& weight, const std::string& name
   const std::int64_t rows = source.size(0);
   const std::int64_t cols = source.size(1);
 
-  QuantizedMatrix result{at::empty({rows, cols}, at::kChar), at::empty({rows}, at::kFloat)};
+  QuantizedMatrix result{at::empty({rows, cols}, at::kChar), at::empty({rows}, at::kFloat), {}};
   const float* in = source.data_ptr<float>();
   std::int8_t* values = result.values.data_ptr<std::int8_t>();
   float* scales = result.scales.data_ptr<float>();
@@ -83,6 +85,7 @@ QuantizedMatrix quantizePerRow(const at::Tensor& weight, const std::string& name
         "re-download or re-export it",
         name, shapeText(source), firstBadRow.load()));
   }
+  result.rowSums = sumRows(result.values);
   return result;
 }
 
@@ -112,7 +115,8 @@ QuantizedMatrix quantizedMatrixFromTensors(at::Tensor values, at::Tensor scales,
                       name, r, scaleData[r]));
     }
   }
-  return QuantizedMatrix{std::move(values), std::move(scales)};
+  at::Tensor rowSums = sumRows(values);
+  return QuantizedMatrix{std::move(values), std::move(scales), std::move(rowSums)};
 }
 
 at::Tensor dequantize(const QuantizedMatrix& matrix) {

@@ -4,7 +4,9 @@
 // scale[r] = max_k |W[r, k]| / 127, values[r, k] = round(W[r, k] / scale[r])
 // in [-127, 127]. An all-zero row gets scale 1 and zero values.
 //
-// Shapes: values int8 [rows, cols], scales float32 [rows], both contiguous.
+// Shapes: values int8 [rows, cols], scales float32 [rows], rowSums int32
+// [rows], all contiguous. rowSums (the sum of each row's values) is derived
+// from the values, never stored in a file; the AVX2 w8a8 kernel needs it.
 
 #include <ATen/core/Tensor.h>
 
@@ -16,13 +18,15 @@
 namespace gpupoor {
 
 struct QuantizedMatrix {
-  at::Tensor values;  // int8 [rows, cols]
-  at::Tensor scales;  // float32 [rows]
+  at::Tensor values;   // int8 [rows, cols]
+  at::Tensor scales;   // float32 [rows]
+  at::Tensor rowSums;  // int32 [rows]
 
   std::int64_t rows() const { return values.size(0); }
   std::int64_t cols() const { return values.size(1); }
   std::int64_t valueBytes() const { return values.numel(); }
-  std::int64_t scaleBytes() const { return scales.numel() * 4; }
+  // Bytes of the per-row metadata: scales and row sums.
+  std::int64_t scaleBytes() const { return scales.numel() * 4 + rowSums.numel() * 4; }
   kernels::Int8MatrixView view() const;
 };
 
