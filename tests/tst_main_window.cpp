@@ -10,11 +10,16 @@
 #include <QImage>
 #include <QPlainTextEdit>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QFileInfo>
+#include <QLineEdit>
 #include <QTemporaryDir>
 #include <QTextBlock>
 #include <QTextEdit>
 #include <QTreeWidget>
 
+#include <cmath>
 #include <fstream>
 #include <thread>
 
@@ -229,6 +234,30 @@ class TestMainWindow : public QObject {
     delete window;
     // Events still queued for the deleted window are dropped, not delivered.
     QCoreApplication::processEvents();
+  }
+
+  void perplexityTabShowsResults() {
+    MainWindow window;
+    auto* maxTokens = window.perplexityPage()->findChild<QSpinBox*>(QStringLiteral("perplexityMaxTokens"));
+    QVERIFY(maxTokens != nullptr);
+    maxTokens->setValue(1500);
+    QVERIFY2(QFileInfo(window.perplexityPage()->fileEdit()->text()).isFile(),
+             qPrintable(window.perplexityPage()->fileEdit()->text()));
+    QSignalSpy ended(&window, &MainWindow::runEnded);
+
+    QVERIFY(window.startPerplexityRun());
+    QCOMPARE(waitForRunEnd(ended), RunStatus::Completed);
+
+    const QTableWidget* results = window.perplexityPage()->resultsTable();
+    QCOMPARE(results->rowCount(), 1);
+    const double fp32 = results->item(0, 2)->text().section(QLatin1Char(' '), 0, 0).toDouble();
+    const double int8 = results->item(0, 3)->text().section(QLatin1Char(' '), 0, 0).toDouble();
+    QVERIFY2(fp32 > 1.0, qPrintable(results->item(0, 2)->text()));
+    QVERIFY2(int8 > 1.0, qPrintable(results->item(0, 3)->text()));
+    // w8a32 stays within a few percent of FP32 on the demo model.
+    QVERIFY2(std::abs(int8 - fp32) / fp32 < 0.05, qPrintable(QStringLiteral("%1 vs %2").arg(fp32).arg(int8)));
+    QVERIFY(!results->item(0, 7)->text().isEmpty());
+    QVERIFY(window.chartsPanel()->dashboard()->chart("perplexity")->hasContent());
   }
 
   void runWithoutModelsIsRejected() {

@@ -67,6 +67,7 @@ PerplexityPage::PerplexityPage(QWidget* parent) : QWidget(parent) {
                           "only, so every token is scored once. Smaller strides give more "
                           "context per token and cost more time."));
   m_maxTokens = new QSpinBox(this);
+  m_maxTokens->setObjectName(QStringLiteral("perplexityMaxTokens"));
   m_maxTokens->setRange(0, 100'000'000);
   m_maxTokens->setSpecialValueText(tr("all"));
   m_maxTokens->setToolTip(tr("Score at most this many tokens of the text; 0 scores all."));
