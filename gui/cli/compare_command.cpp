@@ -197,7 +197,7 @@ int runCompare(const QStringList& args) {
       std::fprintf(stderr, "report written to %s (status %s)\n", reportPath.string().c_str(),
                    runStatusName(report.status).c_str());
     } else {
-      std::fprintf(stderr, "gpupoor compare: the report was NOT written to %s: %s\n",
+      std::fprintf(stderr, "gpupoor compare: the report was not written to %s: %s\n",
                    reportPath.string().c_str(), reportError.c_str());
     }
     for (const CorpusBleu& entry : report.corpusBleu) {
