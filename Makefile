@@ -21,6 +21,7 @@ test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -LE bench -j $(JOBS) --timeout 1500
 
 bench: build
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target bench_tests
 	@cd $(BUILD_DIR) && ctest --output-on-failure -L bench --timeout 3600 -V
 
 package: build
