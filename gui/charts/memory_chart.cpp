@@ -25,8 +25,9 @@ QStringList schemesIn(const ChartData& data) {
 MemoryChart::MemoryChart(QWidget* parent) : Chart(tr("Memory per model copy"), "memory", parent) {
   setToolTip(tr("Weights: resident bytes of the copy's parameters (matrices, quantization "
                 "scales and the tensors that stay FP32), summed over its layers.\n"
-                "RSS after load: resident set size (VmRSS) of the whole process right after "
-                "the copy finished loading, so it includes copies loaded before it."));
+                "RSS added: how much the process's resident set size (VmRSS) grew while the "
+                "copy loaded. On small models it also counts allocator pages kept from "
+                "earlier work."));
 }
 
 bool MemoryChart::build(const ChartData& data, const ChartStyle& style) {
@@ -56,7 +57,7 @@ bool MemoryChart::build(const ChartData& data, const ChartStyle& style) {
     for (const bool isRss : {false, true}) {
       auto* bars = new QCPBars(xAxis, yAxis);
       bars->setWidth(barWidth * 0.92);
-      bars->setName(isRss ? tr("%1 RSS growth at load").arg(labelSource.label())
+      bars->setName(isRss ? tr("%1 RSS added").arg(labelSource.label())
                           : tr("%1 weights").arg(labelSource.label()));
       QColor fill = color;
       if (isRss) fill.setAlphaF(0.45f);
