@@ -387,11 +387,11 @@ class TestMainWindow : public QObject {
 
   void memoryCheckNamesSizes() {
     QVERIFY(!gpupoor::gui::checkFits("small", 1024, 2048).has_value());
-    const auto refusal = gpupoor::gui::checkFits("gpt2-xl", 8LL << 30, 2LL << 30);
-    QVERIFY(refusal.has_value());
-    QVERIFY2(refusal->contains("gpt2-xl"), qPrintable(*refusal));
-    QVERIFY2(refusal->contains("8.0 GiB"), qPrintable(*refusal));
-    QVERIFY2(refusal->contains("2.0 GiB"), qPrintable(*refusal));
+    const auto rejection = gpupoor::gui::checkFits("gpt2-xl", 8LL << 30, 2LL << 30);
+    QVERIFY(rejection.has_value());
+    QVERIFY2(rejection->contains("gpt2-xl"), qPrintable(*rejection));
+    QVERIFY2(rejection->contains("8.0 GiB"), qPrintable(*rejection));
+    QVERIFY2(rejection->contains("2.0 GiB"), qPrintable(*rejection));
   }
 };
 

@@ -182,7 +182,7 @@ BenchSchemeResult benchScheme(const Gpt2Config& config, const fs::path& dir, Qua
   // Prefill: a prompt of prefillTokens through the batched forward pass into
   // an empty KV cache, with logits for the last position only, as generation
   // does before its first token. The cache is allocated once and cleared per
-  // run, so the timing holds no allocation.
+  // run, so no allocation is timed.
   at::manual_seed(7);
   const at::Tensor prefillIds = at::randint(0, config.vocabSize, {settings.prefillTokens}, at::kLong);
   double prefillMs = 0.0;

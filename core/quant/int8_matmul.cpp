@@ -16,8 +16,8 @@ constexpr std::int64_t kRowsPerTask = 16;
 // Maximum size of the FP32 tile that the w8a32 prefill path dequantizes
 // before each sgemm. The tile is freed when the call returns. With 512 tokens
 // on 2 Zen 3 cores, 4 MiB tiles ran at about 0.5x the speed of one sgemm over
-// the whole matrix and 64 MiB tiles at about 1x, so every GPT-2-large matrix
-// except the tied embedding fits in one tile.
+// the whole matrix, and 64 MiB tiles at about 1x. At 32 MiB every GPT-2-large
+// matrix except the tied embedding is one tile.
 constexpr std::int64_t kDequantTileBytes = 32 << 20;
 
 // Runs body(rowBegin, rowEnd) over [0, rows) on the intra-op threads.
