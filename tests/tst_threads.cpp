@@ -16,6 +16,16 @@ class TestThreads : public QObject {
     gpupoor::setComputeThreads(0);
     QCOMPARE(gpupoor::computeThreads(), gpupoor::physicalCoreCount());
   }
+
+  // The INT8 kernels split their rows with at::parallel_for. Compiled without
+  // OpenMP it silently ran them on one thread while FP32 used every core.
+  void parallelForUsesEveryThread() {
+    gpupoor::setComputeThreads(2);
+    QCOMPARE(gpupoor::parallelForThreads(), 2);
+    gpupoor::setComputeThreads(1);
+    QCOMPARE(gpupoor::parallelForThreads(), 1);
+    gpupoor::setComputeThreads(0);
+  }
 };
 
 QTEST_GUILESS_MAIN(TestThreads)

@@ -2,7 +2,10 @@
 
 #include <ATen/Parallel.h>
 
+#include <chrono>
+#include <cstdint>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -34,5 +37,22 @@ void setComputeThreads(int threads) {
 }
 
 int computeThreads() { return at::get_num_threads(); }
+
+int parallelForThreads() {
+  std::mutex mutex;
+  std::set<std::thread::id> seen;
+  // One item per thread, each busy long enough that no thread can take two.
+  const int threads = at::get_num_threads();
+  at::parallel_for(0, threads, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      {
+        const std::lock_guard<std::mutex> lock(mutex);
+        seen.insert(std::this_thread::get_id());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  return static_cast<int>(seen.size());
+}
 
 }  // namespace gpupoor

@@ -14,4 +14,10 @@ void setComputeThreads(int threads);
 // The intra-op thread count currently in force.
 int computeThreads();
 
+// Runs an empty at::parallel_for from this library and returns how many
+// distinct threads took part. It equals computeThreads() only when the
+// library was compiled with OpenMP: ATen's parallel_for expands in the
+// caller's code, and without -fopenmp it runs on the calling thread alone.
+int parallelForThreads();
+
 }  // namespace gpupoor
