@@ -52,6 +52,9 @@ class TestQuantize : public QObject {
   void linearMatchesDequantized();
   void linearW8A8CloseToFp32_data();
   void linearW8A8CloseToFp32();
+  void linearW8A8MatchesIntegerReference_data();
+  void linearW8A8MatchesIntegerReference();
+  void tileBufferReusedAcrossShapes();
   void linearRejectsWrongInput();
   void linearFootprintCountsInt8();
   void embeddingLookupDequantizesRows();
@@ -203,6 +206,59 @@ void TestQuantize::linearW8A8CloseToFp32() {
   const at::Tensor y = linear.forward(x);
   QCOMPARE(linear.scheme(), std::string("w8a8"));
   QVERIFY(cosineSimilarity(y, at::addmm(bias, x, w.t())) >= 0.999);
+}
+
+void TestQuantize::linearW8A8MatchesIntegerReference_data() {
+  QTest::addColumn<qint64>("tokens");
+  QTest::newRow("decode 1 token") << qint64{1};
+  QTest::newRow("prefill 33 tokens") << qint64{33};
+}
+
+// The w8a8 output is the exact integer product rescaled once per element:
+// y[t, r] = (sum_k xq[t, k] * wq[r, k]) * xScale[t] * wScale[r] + bias[r].
+// The reference quantizes the activations as the header specifies and sums
+// in double, which is exact for these magnitudes.
+void TestQuantize::linearW8A8MatchesIntegerReference() {
+  QFETCH(qint64, tokens);
+  const at::Tensor w = makeWeights(70, 99, 28);
+  const at::Tensor bias = at::randn({70}, at::kFloat);
+  const gpupoor::QuantizedMatrix q = gpupoor::quantizePerRow(w, "fc.weight");
+  gpupoor::Int8Linear linear("fc", q, bias, QuantScheme::W8A8);
+  const at::Tensor x = at::randn({tokens, 99}, at::kFloat);
+
+  const float limit = static_cast<float>(gpupoor::kernels::kActivationMax);
+  const at::Tensor xScales = std::get<0>(x.abs().max(1, /*keepdim=*/true)) / limit;
+  const at::Tensor xq = at::round(x * (1.0f / xScales)).clamp(-limit, limit);
+  const at::Tensor sums = at::mm(xq.to(at::kDouble), q.values.to(at::kDouble).t());
+  const at::Tensor expected =
+      (sums.to(at::kFloat) * (xScales * q.scales.unsqueeze(0)) + bias).contiguous();
+
+  const at::Tensor y = linear.forward(x);
+  QCOMPARE(y.sizes(), expected.sizes());
+  const at::Tensor tolerance = expected.abs() * 1e-6 + 1e-6;
+  QVERIFY(((y - expected).abs() <= tolerance).all().item<bool>());
+}
+
+// The w8a32 prefill path keeps its FP32 tile buffer between calls; products
+// of different widths in turn must each still match their own weights.
+void TestQuantize::tileBufferReusedAcrossShapes() {
+  const std::int64_t tokens = gpupoor::kW8A32TileGemmMinTokens + 3;
+  const gpupoor::QuantizedMatrix wide = gpupoor::quantizePerRow(makeWeights(64, 300, 29), "a");
+  const gpupoor::QuantizedMatrix narrow = gpupoor::quantizePerRow(makeWeights(500, 40, 30), "b");
+  gpupoor::Int8Linear wideLinear("a", wide, at::Tensor(), QuantScheme::W8A32);
+  gpupoor::Int8Linear narrowLinear("b", narrow, at::Tensor(), QuantScheme::W8A32);
+  const at::Tensor xWide = at::randn({tokens, 300}, at::kFloat);
+  const at::Tensor xNarrow = at::randn({tokens, 40}, at::kFloat);
+  const auto check = [](const at::Tensor& y, const at::Tensor& x,
+                        const gpupoor::QuantizedMatrix& matrix) {
+    const at::Tensor weights = gpupoor::dequantize(matrix);
+    const at::Tensor magnitude = at::mm(x.abs(), weights.abs().t());
+    return ((y - at::mm(x, weights.t())).abs() <= magnitude * 1e-5 + 1e-30).all().item<bool>();
+  };
+  for (int round = 0; round < 2; ++round) {
+    QVERIFY(check(wideLinear.forward(xWide), xWide, wide));
+    QVERIFY(check(narrowLinear.forward(xNarrow), xNarrow, narrow));
+  }
 }
 
 void TestQuantize::linearRejectsWrongInput() {

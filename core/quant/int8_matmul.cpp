@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <vector>
 
 #include "core/common/errors.h"
 
@@ -14,7 +16,7 @@ namespace {
 // Rows per parallel task; a multiple of the kernels' 4-row register tile.
 constexpr std::int64_t kRowsPerTask = 16;
 // Maximum size of the FP32 tile that the w8a32 prefill path dequantizes
-// before each sgemm. The tile is freed when the call returns. With 512 tokens
+// before each sgemm (see tileScratch for its lifetime). With 512 tokens
 // on 2 Zen 3 cores, 4 MiB tiles ran at about 0.5x the speed of one sgemm over
 // the whole matrix, and 64 MiB tiles at about 1x. At 32 MiB every GPT-2-large
 // matrix except the tied embedding is one tile.
@@ -27,6 +29,20 @@ void parallelRows(std::int64_t rows, const Body& body) {
   at::parallel_for(0, tasks, 1, [&](std::int64_t taskBegin, std::int64_t taskEnd) {
     body(taskBegin * kRowsPerTask, std::min(rows, taskEnd * kRowsPerTask));
   });
+}
+
+// The calling thread's FP32 tile buffer, kept between calls and grown to at
+// most kDequantTileBytes. Allocating the tile per call made every product of
+// a prefill page-fault 32 MiB in again; perf showed the faults and the kernel
+// clearing the pages next to sgemm. The cost is one tile per thread that ran
+// a w8a32 prefill, released when the thread ends.
+float* tileScratch(std::int64_t floats) {
+  thread_local std::vector<float> scratch;
+  if (static_cast<std::int64_t>(scratch.size()) < floats) {
+    scratch = std::vector<float>();
+    scratch.resize(static_cast<std::size_t>(floats));
+  }
+  return scratch.data();
 }
 
 at::Tensor matmulW8A32Kernels(const at::Tensor& x, const QuantizedMatrix& weight,
@@ -53,12 +69,12 @@ at::Tensor matmulW8A32Tiles(const at::Tensor& x, const QuantizedMatrix& weight,
   const std::int64_t tileRows = std::clamp<std::int64_t>(
       kDequantTileBytes / (cols * 4) / kRowsPerTask * kRowsPerTask, kRowsPerTask, rows);
   at::Tensor y = at::empty({n, rows}, at::kFloat);
-  at::Tensor tile = at::empty({tileRows, cols}, at::kFloat);
+  float* tileData = tileScratch(tileRows * cols);
+  const at::Tensor tile = at::from_blob(tileData, {tileRows, cols}, at::kFloat);
   const kernels::Int8MatrixView view = weight.view();
 
   for (std::int64_t tileBegin = 0; tileBegin < rows; tileBegin += tileRows) {
     const std::int64_t count = std::min(tileRows, rows - tileBegin);
-    float* tileData = tile.data_ptr<float>();
     parallelRows(count, [&](std::int64_t begin, std::int64_t end) {
       kernels.dequantizeRows(view, tileBegin + begin, tileBegin + end, tileData + begin * cols,
                              cols);
@@ -96,19 +112,26 @@ at::Tensor matmulW8A8(const at::Tensor& x, const QuantizedMatrix& weight, const 
   const kernels::QuantizedRowsView xView{values, absValues, scales, n};
 
   // Step 2: exact int32 products, then the rescale of each thread's rows.
-  at::Tensor accumulators = at::empty({n, rows}, at::kInt);
+  // The int32 sums go into the output's own storage and are rescaled in
+  // place, while they are still in cache: a separate [N, rows] int32 buffer
+  // cost one more large allocation per call, page faults included.
   at::Tensor y = at::empty({n, rows}, at::kFloat);
-  std::int32_t* acc = accumulators.data_ptr<std::int32_t>();
-  float* yData = y.data_ptr<float>();
+  static_assert(sizeof(std::int32_t) == sizeof(float));
+  auto* acc = static_cast<std::int32_t*>(y.data_ptr());
+  auto* yBytes = static_cast<unsigned char*>(y.data_ptr());
   const kernels::Int8MatrixView view = weight.view();
   parallelRows(rows, [&](std::int64_t begin, std::int64_t end) {
     kernels.matmulW8A8(view, xView, acc, rows, begin, end);
     for (std::int64_t t = 0; t < n; ++t) {
-      const std::int32_t* accRow = acc + t * rows;
-      float* yRow = yData + t * rows;
       for (std::int64_t r = begin; r < end; ++r) {
-        yRow[r] = static_cast<float>(accRow[r]) * (scales[t] * view.scales[r]) +
-                  (bias != nullptr ? bias[r] : 0.0f);
+        // memcpy reads the int32 and writes the float over it without
+        // breaking the aliasing rules; compilers turn both into plain moves.
+        unsigned char* slot = yBytes + (t * rows + r) * 4;
+        std::int32_t sum = 0;
+        std::memcpy(&sum, slot, 4);
+        const float value = static_cast<float>(sum) * (scales[t] * view.scales[r]) +
+                            (bias != nullptr ? bias[r] : 0.0f);
+        std::memcpy(slot, &value, 4);
       }
     }
   });

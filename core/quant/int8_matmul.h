@@ -5,8 +5,9 @@
 //
 // w8a32: FP32 activations. Few tokens (decode) go through the int8 matrix
 // kernels, which read each int8 weight once. Many tokens (prefill) dequantize
-// one tile of rows at a time into a small FP32 buffer and multiply it with
-// the BLAS sgemm, so the FP32 copy never exceeds one tile.
+// one tile of rows at a time into an FP32 buffer and multiply it with the
+// BLAS sgemm, so the FP32 copy never exceeds one tile. Each calling thread
+// keeps its tile buffer (at most 32 MiB) for later calls.
 // w8a8: activations quantized per token row, exact int32 products, then
 // y[t, r] = acc[t, r] * xScale[t] * wScale[r] + bias[r].
 
