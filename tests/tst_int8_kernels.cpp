@@ -248,13 +248,16 @@ void TestInt8Kernels::w8a8ExtremesDoNotSaturate() {
   Problem p;
   p.setWeights(at::full({kRows, kCols}, weightValue, at::kChar));
   p.scales = at::ones({kRows}, at::kFloat);
-  QuantizedRows q{at::full({2, kCols}, activationValue, at::kChar),
-                  at::full({2, kCols}, std::abs(activationValue), at::kByte),
-                  at::ones({2}, at::kFloat)};
-  const at::Tensor acc = runW8A8(*kernels, p, q);
   const std::int32_t expected = static_cast<std::int32_t>(kCols) * weightValue * activationValue;
-  QCOMPARE(acc.min().item<std::int32_t>(), expected);
-  QCOMPARE(acc.max().item<std::int32_t>(), expected);
+  // One token takes the decode path, two the register tiles.
+  for (const std::int64_t tokens : {1, 2}) {
+    QuantizedRows q{at::full({tokens, kCols}, activationValue, at::kChar),
+                    at::full({tokens, kCols}, std::abs(activationValue), at::kByte),
+                    at::ones({tokens}, at::kFloat)};
+    const at::Tensor acc = runW8A8(*kernels, p, q);
+    QCOMPARE(acc.min().item<std::int32_t>(), expected);
+    QCOMPARE(acc.max().item<std::int32_t>(), expected);
+  }
 }
 
 void TestInt8Kernels::w8a32RowRangeWritesOnlyRange_data() {
