@@ -56,10 +56,11 @@ constexpr std::int64_t kDecodePrefetchBytes = 1024;
 // one core can stream. Each thread walks its rows front to back, one row at a
 // time: its share of the matrix is then a single sequential stream that the
 // hardware prefetcher follows, helped by a software prefetch
-// kDecodePrefetchBytes ahead (prefetches past the end never fault). Register
-// tiles of 4 rows read 4 short streams at once instead; on the gpt2-large
-// shape (2 Zen 3 cores) they streamed about 21 GB/s of int8 weights, this
-// order about 26 GB/s for w8a8, against 30 GB/s for OpenBLAS's FP32 sgemv.
+// kDecodePrefetchBytes ahead (x86 prefetches past the end never fault).
+// Register tiles of 4 rows read 4 short streams at once instead. In a
+// micro-benchmark over the gpt2-large matrices on 2 Zen 3 cores, tiles
+// streamed about 21 GB/s of int8 weights and this order about 26 GB/s.
+// OpenBLAS's FP32 sgemv streams about 30 GB/s on the same machine.
 void prefetchAhead(const std::int8_t* position) {
   _mm_prefetch(reinterpret_cast<const char*>(position + kDecodePrefetchBytes), _MM_HINT_T0);
 }
