@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "core/common/errors.h"
+#include "core/model/decode_attention.h"
 
 namespace gpupoor {
 
@@ -209,6 +210,17 @@ at::Tensor Gpt2Model::attention(int layer, const at::Tensor& qkv, std::int64_t b
     const auto index = static_cast<std::size_t>(layer);
     cache->keys[index].narrow(1, past, tokens).copy_(keys[0]);
     cache->values[index].narrow(1, past, tokens).copy_(values[0]);
+    // One new token (a decode step): a direct pass over the cache, because
+    // at::matmul would make two small BLAS calls per head here.
+    if (tokens == 1) {
+      const at::Tensor packed = qkv.contiguous();
+      at::Tensor out = at::empty({1, m_config.nEmbd}, qkv.options());
+      const DecodeAttentionShape shape{heads, headDim, cache->capacity(), past + 1};
+      attendOneToken(packed.data_ptr<float>(), cache->keys[index].data_ptr<float>(),
+                     cache->values[index].data_ptr<float>(), shape,
+                     static_cast<float>(attentionScale(layer)), out.data_ptr<float>());
+      return out;
+    }
     keys = cache->keys[index].narrow(1, 0, past + tokens).unsqueeze(0);
     values = cache->values[index].narrow(1, 0, past + tokens).unsqueeze(0);
   }
