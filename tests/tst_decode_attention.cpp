@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include "core/kernels/int8_kernels.h"
 #include "core/model/decode_attention.h"
@@ -42,6 +43,7 @@ class TestDecodeAttention : public QObject {
  private slots:
   void matchesReference_data();
   void matchesReference();
+  void threadedMatchesReference();
 };
 
 void TestDecodeAttention::matchesReference_data() {
@@ -82,6 +84,19 @@ void TestDecodeAttention::matchesReference() {
   }
   const at::Tensor expected = reference(p, scale);
   const double worst = (out - expected).abs().max().item<double>();
+  QVERIFY2(worst <= 1e-5, qPrintable(QStringLiteral("max difference %1").arg(worst)));
+}
+
+// The dispatching entry point splits the heads across two threads.
+void TestDecodeAttention::threadedMatchesReference() {
+  at::set_num_threads(2);
+  at::manual_seed(8);
+  const Problem p = makeProblem(7, 24, 30, 29);
+  const float scale = 0.2f;
+  at::Tensor out = at::full({7, 24}, -1.0f, at::kFloat);
+  gpupoor::attendOneToken(p.query.data_ptr<float>(), p.keys.data_ptr<float>(),
+                          p.values.data_ptr<float>(), p.shape, scale, out.data_ptr<float>());
+  const double worst = (out - reference(p, scale)).abs().max().item<double>();
   QVERIFY2(worst <= 1e-5, qPrintable(QStringLiteral("max difference %1").arg(worst)));
 }
 

@@ -21,8 +21,9 @@ struct DecodeAttentionShape {
 };
 
 // Writes out[h] = sum_j softmax_j(scale * query[h] . keys[h, j]) * values[h, j]
-// for j in [0, length). Uses the AVX2 code when the active INT8 kernels are
-// not scalar (see activeKernels), otherwise portable code.
+// for j in [0, length), with the heads split across the compute threads.
+// Uses the AVX2 code when the active INT8 kernels are not scalar (see
+// activeKernels), otherwise portable code.
 void attendOneToken(const float* query, const float* keys, const float* values,
                     const DecodeAttentionShape& shape, float scale, float* out);
 
