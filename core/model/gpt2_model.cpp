@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "core/common/errors.h"
+#include "core/kernels/int8_kernels.h"
 #include "core/model/decode_attention.h"
 
 namespace gpupoor {
@@ -71,6 +72,10 @@ std::int64_t KvCache::bytes() const {
 
 Gpt2Model::Gpt2Model(Gpt2Config config, Gpt2Weights weights)
     : m_config(std::move(config)), m_weights(std::move(weights)) {
+  // The one-token attention uses the process's kernel ISA. Choosing it here
+  // logs the choice (and reports a bad GPUPOOR_KERNELS) while the model
+  // loads, not in the middle of the first generated text.
+  static_cast<void>(kernels::activeIsa());
   const std::int64_t c = m_config.nEmbd;
   requireTable(m_weights.tokenEmbedding, m_config.vocabSize, c, "wte");
   requireTable(m_weights.positionEmbedding, m_config.nPositions, c, "wpe");
