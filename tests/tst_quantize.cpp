@@ -239,7 +239,7 @@ void TestQuantize::linearW8A8MatchesIntegerReference() {
   QVERIFY(((y - expected).abs() <= tolerance).all().item<bool>());
 }
 
-// The w8a32 prefill path keeps its FP32 tile buffer between calls; products
+// The w8a32 prefill path keeps its FP32 tile buffer between calls, so products
 // of different widths in turn must each still match their own weights.
 void TestQuantize::tileBufferReusedAcrossShapes() {
   const std::int64_t tokens = gpupoor::kW8A32TileGemmMinTokens + 3;

@@ -41,7 +41,8 @@ int computeThreads() { return at::get_num_threads(); }
 int parallelForThreads() {
   std::mutex mutex;
   std::set<std::thread::id> seen;
-  // One item per thread, each busy long enough that no thread can take two.
+  // One item per thread. The sleep keeps a fast thread from also taking
+  // another thread's item if ATen ever schedules the range dynamically.
   const int threads = at::get_num_threads();
   at::parallel_for(0, threads, 1, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t i = begin; i < end; ++i) {

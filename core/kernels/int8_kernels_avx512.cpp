@@ -144,6 +144,9 @@ struct W8A8VnniTile {
   }
 };
 
+// NOTE: decode (n = 1) still goes through the register tiles here. The AVX2
+// file reads rows one after another for decode, which streamed faster on Zen 3.
+// No AVX-512 machine was available to measure whether the same holds here.
 void matmulW8A32Avx512(const Int8MatrixView& w, const float* x, std::int64_t n, const float* bias,
                        float* y, std::int64_t ldy, std::int64_t rowBegin, std::int64_t rowEnd) {
   forEachTile<W8A32Tile, kTileRows, kRowChunk>(n, rowBegin, rowEnd, w, x, bias, y, ldy);

@@ -31,14 +31,15 @@ void parallelRows(std::int64_t rows, const Body& body) {
   });
 }
 
-// The calling thread's FP32 tile buffer, kept between calls and grown to at
-// most kDequantTileBytes. Allocating the tile per call made every product of
-// a prefill page-fault 32 MiB in again; perf showed the faults and the kernel
-// clearing the pages next to sgemm. The cost is one tile per thread that ran
-// a w8a32 prefill, released when the thread ends.
+// Returns the calling thread's FP32 tile buffer, kept between calls and grown
+// to at most kDequantTileBytes. Allocating the tile per call made every
+// product of a prefill page-fault up to 32 MiB in again, and perf showed the
+// faults and the kernel clearing pages next to sgemm. The cost is one tile per
+// thread that ran a w8a32 prefill, released when the thread ends.
 float* tileScratch(std::int64_t floats) {
   thread_local std::vector<float> scratch;
   if (static_cast<std::int64_t>(scratch.size()) < floats) {
+    // Free the old buffer first, so growing never holds two or copies one.
     scratch = std::vector<float>();
     scratch.resize(static_cast<std::size_t>(floats));
   }
@@ -113,7 +114,7 @@ at::Tensor matmulW8A8(const at::Tensor& x, const QuantizedMatrix& weight, const 
 
   // Step 2: exact int32 products, then the rescale of each thread's rows.
   // The int32 sums go into the output's own storage and are rescaled in
-  // place, while they are still in cache: a separate [N, rows] int32 buffer
+  // place while they are still in cache. A separate [N, rows] int32 buffer
   // cost one more large allocation per call, page faults included.
   at::Tensor y = at::empty({n, rows}, at::kFloat);
   static_assert(sizeof(std::int32_t) == sizeof(float));
@@ -125,7 +126,7 @@ at::Tensor matmulW8A8(const at::Tensor& x, const QuantizedMatrix& weight, const 
     for (std::int64_t t = 0; t < n; ++t) {
       for (std::int64_t r = begin; r < end; ++r) {
         // memcpy reads the int32 and writes the float over it without
-        // breaking the aliasing rules; compilers turn both into plain moves.
+        // breaking the aliasing rules, and compilers turn both into moves.
         unsigned char* slot = yBytes + (t * rows + r) * 4;
         std::int32_t sum = 0;
         std::memcpy(&sum, slot, 4);
