@@ -50,9 +50,9 @@ Problem makeProblem(std::int64_t rows, std::int64_t cols, std::int64_t n, std::u
 }
 
 struct QuantizedRows {
-  at::Tensor values, absValues, scales;
+  at::Tensor values, offsetValues, scales;
   QuantizedRowsView view() const {
-    return QuantizedRowsView{values.data_ptr<std::int8_t>(), absValues.data_ptr<std::uint8_t>(),
+    return QuantizedRowsView{values.data_ptr<std::int8_t>(), offsetValues.data_ptr<std::uint8_t>(),
                              scales.data_ptr<float>(), values.size(0)};
   }
 };
@@ -63,7 +63,7 @@ QuantizedRows quantizeWith(const KernelTable& kernels, const at::Tensor& x) {
   QuantizedRows q{at::empty({n, cols}, at::kChar), at::empty({n, cols}, at::kByte),
                   at::empty({n}, at::kFloat)};
   kernels.quantizeRows(x.data_ptr<float>(), cols, 0, n, q.values.data_ptr<std::int8_t>(),
-                       q.absValues.data_ptr<std::uint8_t>(), q.scales.data_ptr<float>());
+                       q.offsetValues.data_ptr<std::uint8_t>(), q.scales.data_ptr<float>());
   return q;
 }
 
@@ -99,6 +99,8 @@ class TestInt8Kernels : public QObject {
   void w8a32MatchesScalar();
   void w8a8IsExact_data() { shapes_data(); }
   void w8a8IsExact();
+  void w8a8ScaledMatchesScalar_data() { shapes_data(); }
+  void w8a8ScaledMatchesScalar();
   void quantizeRowsMatchesScalar_data() { shapes_data(); }
   void quantizeRowsMatchesScalar();
   void dequantizeMatchesScalar_data() { shapes_data(); }
@@ -132,6 +134,9 @@ void TestInt8Kernels::shapes_data() {
       {"2 tokens 5x31", 5, 31, 2},     {"7 tokens 23x100", 23, 100, 7},
       {"7 tokens 64x256", 64, 256, 7}, {"3 tokens 35x1283", 35, 1283, 3},
       {"16 tokens 17x96", 17, 96, 16}, {"1 token 8x4099", 8, 4099, 1},
+      {"9 tokens 6x640", 6, 640, 9},   {"12 tokens 32x192", 32, 192, 12},
+      // More tokens than one token block of the w8a8 kernels at 4100 columns.
+      {"300 tokens 21x4100", 21, 4100, 300},
   };
   for (const KernelIsa isa : {KernelIsa::Avx2, KernelIsa::Avx512}) {
     for (const Shape& shape : shapes) {
@@ -188,6 +193,40 @@ void TestInt8Kernels::w8a8IsExact() {
                                    : QString())));
 }
 
+// The rescaled w8a8 output: the scalar path equals the exact int32 sums
+// times xScale * wScale plus bias, and every SIMD path equals the scalar one
+// bit for bit, with and without a bias.
+void TestInt8Kernels::w8a8ScaledMatchesScalar() {
+  QFETCH(int, isa);
+  QFETCH(qint64, rows);
+  QFETCH(qint64, cols);
+  QFETCH(qint64, tokens);
+  const KernelTable* kernels = kernelsOrNull(static_cast<KernelIsa>(isa));
+  if (kernels == nullptr) QSKIP("this CPU does not support the ISA under test");
+
+  const Problem p = makeProblem(rows, cols, tokens, 15);
+  const KernelTable& scalar = gpupoor::kernels::kernelsFor(KernelIsa::Scalar);
+  const QuantizedRows q = quantizeWith(scalar, p.x);
+  const at::Tensor sums = runW8A8(scalar, p, q).to(at::kFloat);
+  const at::Tensor scales = q.scales.unsqueeze(1) * p.scales.unsqueeze(0);
+  for (const bool withBias : {true, false}) {
+    const float* bias = withBias ? p.bias.data_ptr<float>() : nullptr;
+    const auto run = [&](const KernelTable& table) {
+      at::Tensor y = at::full({tokens, rows}, -1.0f, at::kFloat);
+      table.matmulW8A8Scaled(p.view(), q.view(), bias, y.data_ptr<float>(), rows, 0, rows);
+      return y;
+    };
+    const at::Tensor reference = run(scalar);
+    const at::Tensor formula = withBias ? sums * scales + p.bias.unsqueeze(0) : sums * scales + 0.0f;
+    QVERIFY2(at::equal(reference, formula), withBias ? "scalar, bias" : "scalar, no bias");
+    const at::Tensor actual = run(*kernels);
+    const std::int64_t mismatches = (actual != reference).sum().item<std::int64_t>();
+    QVERIFY2(mismatches == 0, qPrintable(QStringLiteral("%1 outputs differ (%2)")
+                                             .arg(mismatches)
+                                             .arg(withBias ? "bias" : "no bias")));
+  }
+}
+
 void TestInt8Kernels::quantizeRowsMatchesScalar() {
   QFETCH(int, isa);
   QFETCH(qint64, cols);
@@ -202,7 +241,7 @@ void TestInt8Kernels::quantizeRowsMatchesScalar() {
 
   QVERIFY(at::equal(actual.scales, expected.scales));
   QVERIFY(at::equal(actual.values, expected.values));
-  QVERIFY(at::equal(actual.absValues, expected.absValues));
+  QVERIFY(at::equal(actual.offsetValues, expected.offsetValues));
   QVERIFY(actual.values.to(at::kInt).abs().max().item<int>() <= gpupoor::kernels::kActivationMax);
 }
 
@@ -249,10 +288,12 @@ void TestInt8Kernels::w8a8ExtremesDoNotSaturate() {
   p.setWeights(at::full({kRows, kCols}, weightValue, at::kChar));
   p.scales = at::ones({kRows}, at::kFloat);
   const std::int32_t expected = static_cast<std::int32_t>(kCols) * weightValue * activationValue;
-  // One token takes the decode path, two the register tiles.
-  for (const std::int64_t tokens : {1, 2}) {
+  // One token takes the decode path; more take the register tiles, and 5
+  // also the tiles for a leftover token.
+  for (const std::int64_t tokens : {1, 2, 5}) {
     QuantizedRows q{at::full({tokens, kCols}, activationValue, at::kChar),
-                    at::full({tokens, kCols}, std::abs(activationValue), at::kByte),
+                    at::full({tokens, kCols},
+                             activationValue + gpupoor::kernels::kActivationOffset, at::kByte),
                     at::ones({tokens}, at::kFloat)};
     const at::Tensor acc = runW8A8(*kernels, p, q);
     QCOMPARE(acc.min().item<std::int32_t>(), expected);

@@ -33,6 +33,12 @@ std::string_view isaName(KernelIsa isa);
 // (reduce_range). The cost is a quantization step twice as large.
 inline constexpr int kActivationMax = 63;
 
+// Added to every quantized activation to make it unsigned for vpmaddubsw and
+// vpdpbusd, which multiply unsigned by signed bytes: value +
+// kActivationOffset is in [1, 127]. The kernels sum W * (xq + offset) and
+// subtract offset * rowSum(W).
+inline constexpr int kActivationOffset = kActivationMax + 1;
+
 // A read-only view of one quantized weight matrix.
 struct Int8MatrixView {
   const std::int8_t* values = nullptr;   // [rows, cols], row-major, in [-127, 127]
@@ -44,9 +50,9 @@ struct Int8MatrixView {
 
 // Activations quantized per token row for the w8a8 kernels.
 struct QuantizedRowsView {
-  const std::int8_t* values = nullptr;      // [n, cols], in [-kActivationMax, kActivationMax]
-  const std::uint8_t* absValues = nullptr;  // [n, cols], |values|, for the AVX-512 sign trick
-  const float* scales = nullptr;            // [n], activation = value * scale
+  const std::int8_t* values = nullptr;         // [n, cols], in [-kActivationMax, kActivationMax]
+  const std::uint8_t* offsetValues = nullptr;  // [n, cols], values + kActivationOffset
+  const float* scales = nullptr;               // [n], activation = value * scale
   std::int64_t n = 0;
 };
 
@@ -66,12 +72,19 @@ struct KernelTable {
   void (*matmulW8A8)(const Int8MatrixView& w, const QuantizedRowsView& x, std::int32_t* acc,
                      std::int64_t ldAcc, std::int64_t rowBegin, std::int64_t rowEnd);
 
+  // w8a8 with the rescale done as each tile finishes, while its sums are
+  // still in registers: y[t, r] = float(acc[t, r]) * (xScale[t] * wScale[r])
+  // + bias[r], rounded exactly like that (a multiply, a multiply, an add; no
+  // FMA) in every ISA. bias may be null (adds 0). y has row stride ldy.
+  void (*matmulW8A8Scaled)(const Int8MatrixView& w, const QuantizedRowsView& x, const float* bias,
+                           float* y, std::int64_t ldy, std::int64_t rowBegin, std::int64_t rowEnd);
+
   // Quantizes rows [rowBegin, rowEnd) of x (float32 [n, cols]) symmetrically:
   // scale = max|x| / kActivationMax (1 for an all-zero row), value =
   // round-half-even(x / scale) in [-kActivationMax, kActivationMax],
-  // absValue = |value|.
+  // offsetValue = value + kActivationOffset.
   void (*quantizeRows)(const float* x, std::int64_t cols, std::int64_t rowBegin,
-                       std::int64_t rowEnd, std::int8_t* values, std::uint8_t* absValues,
+                       std::int64_t rowEnd, std::int8_t* values, std::uint8_t* offsetValues,
                        float* scales);
 
   // Writes rows [rowBegin, rowEnd) of W as float32 (value * scale) into out,

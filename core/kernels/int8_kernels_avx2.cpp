@@ -5,10 +5,10 @@
 // token of the tile, in the loop order of tile_loop.h. With one token
 // (decode) they read the rows one after another instead (see decodeW8A32).
 //
-// w8a8 shifts the 7-bit activations to unsigned (xq + 64 in [1, 127]) for
-// vpmaddubsw and removes the shift with the weight row sums afterwards. A
-// pair sum is at most 2 * 127 * 127 = 32258, so the int16 stage never
-// saturates.
+// w8a8 reads the activations shifted to unsigned (xq + 64 in [1, 127], made
+// by quantizeRows) for vpmaddubsw and removes the shift with the weight row
+// sums afterwards. A pair sum is at most 2 * 127 * 127 = 32258, so the int16
+// stage never saturates.
 //
 // No ATen, spdlog or std algorithm headers here (see int8_kernels_isa.h).
 
@@ -23,8 +23,9 @@
 namespace gpupoor::kernels {
 namespace {
 
-// Weight rows per register tile.
+// Weight rows and tokens per register tile.
 constexpr int kTileRows = 4;
+constexpr int kTileTokens = 2;
 // Rows per cache chunk: small enough that kRowChunk rows of 5120 int8 values
 // (80 KiB) stay in L2 while every token passes over them.
 constexpr std::int64_t kRowChunk = 16;
@@ -100,17 +101,17 @@ void decodeW8A32(const Int8MatrixView& w, const float* x, const float* bias, flo
 
 // acc[r] = sum_k W[r, k] * xq[k] for one token, exact int32, with the same
 // unsigned offset as tileW8A8 and four independent chains per row.
-void decodeW8A8(const Int8MatrixView& w, const std::int8_t* xq, std::int32_t* out,
+template <typename Sink>
+void decodeW8A8(const Int8MatrixView& w, const QuantizedRowsView& x, const Sink& sink,
                 std::int64_t rowBegin, std::int64_t rowEnd) {
-  constexpr std::int32_t kOffset = kActivationMax + 1;
+  const std::int8_t* xq = x.values;
+  const std::uint8_t* xo = x.offsetValues;
   const std::int64_t cols = w.cols;
   const std::int64_t blockCols = cols - cols % 128;
   const std::int64_t vectorCols = cols - cols % 32;
   const __m256i ones = _mm256_set1_epi16(1);
-  const __m256i offset = _mm256_set1_epi8(static_cast<char>(kOffset));
   const auto product = [&](const std::int8_t* weights, std::int64_t position) {
-    const __m256i xv = _mm256_add_epi8(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + position)), offset);
+    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xo + position));
     const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(weights + position));
     return _mm256_madd_epi16(_mm256_maddubs_epi16(xv, wv), ones);
   };
@@ -134,9 +135,10 @@ void decodeW8A8(const Int8MatrixView& w, const std::int8_t* xq, std::int32_t* ou
       tail += static_cast<std::int32_t>(row[k]) * static_cast<std::int32_t>(xq[k]);
     }
     // Only the vector part was offset, so only its share of the row sum is removed.
-    out[r] = horizontalSum(_mm256_add_epi32(_mm256_add_epi32(acc[0], acc[1]),
+    sink.put(0, r,
+             horizontalSum(_mm256_add_epi32(_mm256_add_epi32(acc[0], acc[1]),
                                             _mm256_add_epi32(acc[2], acc[3]))) -
-             kOffset * (w.rowSums[r] - tailSum) + tail;
+                 kActivationOffset * (w.rowSums[r] - tailSum) + tail);
   }
 }
 
@@ -191,16 +193,15 @@ void tileW8A32(const Int8MatrixView& w, const float* x, std::int64_t r0, std::in
 }
 
 // acc[t, r] for R rows from r0 and T tokens from t0 (w8a8), exact int32.
-// vpmaddubsw takes xq + 64 (in [1, 127], see kActivationMax) as its unsigned
-// operand, so the kernel sums W * (xq + 64) and subtracts 64 * rowSum(W).
-template <int R, int T>
+// vpmaddubsw takes xq + 64 (in [1, 127], see kActivationOffset) as its
+// unsigned operand, so the kernel sums W * (xq + 64) and subtracts
+// 64 * rowSum(W).
+template <int R, int T, typename Sink>
 void tileW8A8(const Int8MatrixView& w, const QuantizedRowsView& x, std::int64_t r0, std::int64_t t0,
-              std::int32_t* out, std::int64_t ldOut) {
-  constexpr std::int32_t kOffset = kActivationMax + 1;
+              const Sink& sink) {
   const std::int64_t cols = w.cols;
   const std::int64_t vectorCols = cols - cols % 32;
   const __m256i ones = _mm256_set1_epi16(1);
-  const __m256i offset = _mm256_set1_epi8(static_cast<char>(kOffset));
 
   __m256i acc[R][T];
 #pragma GCC unroll 16
@@ -217,8 +218,8 @@ void tileW8A8(const Int8MatrixView& w, const QuantizedRowsView& x, std::int64_t 
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
       const std::int64_t position = (t0 + t) * cols + k;
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.values + position));
-      const __m256i shifted = _mm256_add_epi8(xv, offset);
+      const __m256i shifted =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.offsetValues + position));
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
         const __m256i pairs = _mm256_maddubs_epi16(shifted, wv[r]);
@@ -232,14 +233,14 @@ void tileW8A8(const Int8MatrixView& w, const QuantizedRowsView& x, std::int64_t 
     std::int32_t tailSum = 0;
     for (std::int64_t k = vectorCols; k < cols; ++k) tailSum += wRow[k];
     // Only the vector part was offset, so only its share of the row sum is removed.
-    const std::int32_t correction = kOffset * (w.rowSums[r0 + r] - tailSum);
+    const std::int32_t correction = kActivationOffset * (w.rowSums[r0 + r] - tailSum);
     for (int t = 0; t < T; ++t) {
       std::int32_t sum = horizontalSum(acc[r][t]) - correction;
       const std::int8_t* xRow = x.values + (t0 + t) * cols;
       for (std::int64_t k = vectorCols; k < cols; ++k) {
         sum += static_cast<std::int32_t>(wRow[k]) * static_cast<std::int32_t>(xRow[k]);
       }
-      out[(t0 + t) * ldOut + r0 + r] = sum;
+      sink.put(t0 + t, r0 + r, sum);
     }
   }
 }
@@ -254,32 +255,46 @@ struct W8A32Tile {
 
 template <int R, int T>
 struct W8A8Tile {
+  template <typename Sink>
   static void run(std::int64_t r, std::int64_t t, const Int8MatrixView& w,
-                  const QuantizedRowsView& x, std::int32_t* acc, std::int64_t ldAcc) {
-    tileW8A8<R, T>(w, x, r, t, acc, ldAcc);
+                  const QuantizedRowsView& x, const Sink& sink) {
+    tileW8A8<R, T>(w, x, r, t, sink);
   }
 };
 
 void matmulW8A32Avx2(const Int8MatrixView& w, const float* x, std::int64_t n, const float* bias,
                      float* y, std::int64_t ldy, std::int64_t rowBegin, std::int64_t rowEnd) {
   if (n == 1) return decodeW8A32(w, x, bias, y, rowBegin, rowEnd);
-  forEachTile<W8A32Tile, kTileRows, kRowChunk>(n, rowBegin, rowEnd, w, x, bias, y, ldy);
+  forEachTile<W8A32Tile, kTileRows, kTileTokens, kRowChunk>(0, n, rowBegin, rowEnd, w, x, bias, y,
+                                                            ldy);
+}
+
+template <typename Sink>
+void w8a8Avx2(const Int8MatrixView& w, const QuantizedRowsView& x, const Sink& sink,
+              std::int64_t rowBegin, std::int64_t rowEnd) {
+  if (x.n == 1) return decodeW8A8(w, x, sink, rowBegin, rowEnd);
+  forEachTile<W8A8Tile, kTileRows, kTileTokens, kRowChunk>(0, x.n, rowBegin, rowEnd, w, x, sink);
 }
 
 void matmulW8A8Avx2(const Int8MatrixView& w, const QuantizedRowsView& x, std::int32_t* acc,
                     std::int64_t ldAcc, std::int64_t rowBegin, std::int64_t rowEnd) {
-  if (x.n == 1) return decodeW8A8(w, x.values, acc, rowBegin, rowEnd);
-  forEachTile<W8A8Tile, kTileRows, kRowChunk>(x.n, rowBegin, rowEnd, w, x, acc, ldAcc);
+  w8a8Avx2(w, x, Int32Sink{acc, ldAcc}, rowBegin, rowEnd);
+}
+
+void matmulW8A8ScaledAvx2(const Int8MatrixView& w, const QuantizedRowsView& x, const float* bias,
+                          float* y, std::int64_t ldy, std::int64_t rowBegin, std::int64_t rowEnd) {
+  w8a8Avx2(w, x, ScaledSink{y, ldy, x.scales, w.scales, bias}, rowBegin, rowEnd);
 }
 
 void quantizeRowsAvx2(const float* x, std::int64_t cols, std::int64_t rowBegin, std::int64_t rowEnd,
-                      std::int8_t* values, std::uint8_t* absValues, float* scales) {
+                      std::int8_t* values, std::uint8_t* offsetValues, float* scales) {
   const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   const __m256i limit = _mm256_set1_epi32(kActivationMax);
   const __m256i negativeLimit = _mm256_set1_epi32(-kActivationMax);
   // packs_epi32 then packs_epi16 interleave the 128-bit lanes; this restores
   // the order of the 32 values.
   const __m256i unpermute = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const __m256i offset = _mm256_set1_epi8(static_cast<char>(kActivationOffset));
   const std::int64_t vectorCols = cols - cols % 32;
 
   for (std::int64_t t = rowBegin; t < rowEnd; ++t) {
@@ -307,7 +322,7 @@ void quantizeRowsAvx2(const float* x, std::int64_t cols, std::int64_t rowBegin, 
 
     // Step 3: round half to even (the default MXCSR mode), clamp, pack.
     std::int8_t* outRow = values + t * cols;
-    std::uint8_t* absRow = absValues + t * cols;
+    std::uint8_t* offsetRow = offsetValues + t * cols;
     for (k = 0; k < vectorCols; k += 32) {
       __m256i q[4];
       for (int i = 0; i < 4; ++i) {
@@ -320,14 +335,15 @@ void quantizeRowsAvx2(const float* x, std::int64_t cols, std::int64_t rowBegin, 
       const __m256i bytes =
           _mm256_permutevar8x32_epi32(_mm256_packs_epi16(words01, words23), unpermute);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(outRow + k), bytes);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(absRow + k), _mm256_abs_epi8(bytes));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(offsetRow + k),
+                          _mm256_add_epi8(bytes, offset));
     }
     for (; k < cols; ++k) {
       float q = std::nearbyint(xRow[k] * inverseScale);
       q = std::fmin(limitFloat, std::fmax(-limitFloat, q));
       const auto value = static_cast<std::int8_t>(q);
       outRow[k] = value;
-      absRow[k] = static_cast<std::uint8_t>(value < 0 ? -value : value);
+      offsetRow[k] = static_cast<std::uint8_t>(value + kActivationOffset);
     }
   }
 }
@@ -350,8 +366,8 @@ void dequantizeRowsAvx2(const Int8MatrixView& w, std::int64_t rowBegin, std::int
 }  // namespace
 
 const KernelTable& avx2KernelTable() {
-  static const KernelTable table{KernelIsa::Avx2, matmulW8A32Avx2, matmulW8A8Avx2, quantizeRowsAvx2,
-                                 dequantizeRowsAvx2};
+  static const KernelTable table{KernelIsa::Avx2,     matmulW8A32Avx2,  matmulW8A8Avx2,
+                                 matmulW8A8ScaledAvx2, quantizeRowsAvx2, dequantizeRowsAvx2};
   return table;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/kernels/int8_kernels_isa.h"
+#include "core/kernels/tile_loop.h"
 
 namespace gpupoor::kernels {
 namespace {
@@ -22,8 +23,9 @@ void matmulW8A32Scalar(const Int8MatrixView& w, const float* x, std::int64_t n, 
   }
 }
 
-void matmulW8A8Scalar(const Int8MatrixView& w, const QuantizedRowsView& x, std::int32_t* acc,
-                      std::int64_t ldAcc, std::int64_t rowBegin, std::int64_t rowEnd) {
+template <typename Sink>
+void w8a8Scalar(const Int8MatrixView& w, const QuantizedRowsView& x, const Sink& sink,
+                std::int64_t rowBegin, std::int64_t rowEnd) {
   for (std::int64_t t = 0; t < x.n; ++t) {
     const std::int8_t* xRow = x.values + t * w.cols;
     for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
@@ -32,13 +34,24 @@ void matmulW8A8Scalar(const Int8MatrixView& w, const QuantizedRowsView& x, std::
       for (std::int64_t k = 0; k < w.cols; ++k) {
         sum += static_cast<std::int32_t>(wRow[k]) * static_cast<std::int32_t>(xRow[k]);
       }
-      acc[t * ldAcc + r] = sum;
+      sink.put(t, r, sum);
     }
   }
 }
 
+void matmulW8A8Scalar(const Int8MatrixView& w, const QuantizedRowsView& x, std::int32_t* acc,
+                      std::int64_t ldAcc, std::int64_t rowBegin, std::int64_t rowEnd) {
+  w8a8Scalar(w, x, Int32Sink{acc, ldAcc}, rowBegin, rowEnd);
+}
+
+void matmulW8A8ScaledScalar(const Int8MatrixView& w, const QuantizedRowsView& x, const float* bias,
+                            float* y, std::int64_t ldy, std::int64_t rowBegin,
+                            std::int64_t rowEnd) {
+  w8a8Scalar(w, x, ScaledSink{y, ldy, x.scales, w.scales, bias}, rowBegin, rowEnd);
+}
+
 void quantizeRowsScalar(const float* x, std::int64_t cols, std::int64_t rowBegin,
-                        std::int64_t rowEnd, std::int8_t* values, std::uint8_t* absValues,
+                        std::int64_t rowEnd, std::int8_t* values, std::uint8_t* offsetValues,
                         float* scales) {
   for (std::int64_t t = rowBegin; t < rowEnd; ++t) {
     const float* xRow = x + t * cols;
@@ -55,7 +68,7 @@ void quantizeRowsScalar(const float* x, std::int64_t cols, std::int64_t rowBegin
       q = std::fmin(limit, std::fmax(-limit, q));
       const auto value = static_cast<std::int8_t>(q);
       values[t * cols + k] = value;
-      absValues[t * cols + k] = static_cast<std::uint8_t>(value < 0 ? -value : value);
+      offsetValues[t * cols + k] = static_cast<std::uint8_t>(value + kActivationOffset);
     }
   }
 }
@@ -72,8 +85,8 @@ void dequantizeRowsScalar(const Int8MatrixView& w, std::int64_t rowBegin, std::i
 }  // namespace
 
 const KernelTable& scalarKernelTable() {
-  static const KernelTable table{KernelIsa::Scalar, matmulW8A32Scalar, matmulW8A8Scalar,
-                                 quantizeRowsScalar, dequantizeRowsScalar};
+  static const KernelTable table{KernelIsa::Scalar,     matmulW8A32Scalar,  matmulW8A8Scalar,
+                                 matmulW8A8ScaledScalar, quantizeRowsScalar, dequantizeRowsScalar};
   return table;
 }
 
