@@ -10,10 +10,10 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
-#include <limits>
 
 #include "core/common/errors.h"
 #include "core/kernels/int8_kernels.h"
+#include "core/model/causal_attention.h"
 #include "core/model/decode_attention.h"
 
 namespace gpupoor {
@@ -201,20 +201,18 @@ at::Tensor Gpt2Model::attention(int layer, const at::Tensor& qkv, std::int64_t b
   const std::int64_t heads = m_config.nHead;
   const std::int64_t headDim = m_config.headDim();
 
-  // qkv [B*T, 3C] -> q, k, v [B, H, T, D] (views, no copy).
-  const at::Tensor split = qkv.view({batch, tokens, 3, heads, headDim});
-  const at::Tensor query = split.select(2, 0).permute({0, 2, 1, 3});
-  at::Tensor keys = split.select(2, 1).permute({0, 2, 1, 3});
-  at::Tensor values = split.select(2, 2).permute({0, 2, 1, 3});
-
   // With a cache (B = 1), append the new keys and values and attend over all
   // L = past + T positions.
   std::int64_t past = 0;
   if (cache != nullptr) {
+    // qkv [T, 3C] -> k, v [H, T, D] (views, no copy).
+    const at::Tensor split = qkv.view({tokens, 3, heads, headDim});
+    const at::Tensor keys = split.select(1, 1).permute({1, 0, 2});
+    const at::Tensor values = split.select(1, 2).permute({1, 0, 2});
     past = cache->length;
     const auto index = static_cast<std::size_t>(layer);
-    cache->keys[index].narrow(1, past, tokens).copy_(keys[0]);
-    cache->values[index].narrow(1, past, tokens).copy_(values[0]);
+    cache->keys[index].narrow(1, past, tokens).copy_(keys);
+    cache->values[index].narrow(1, past, tokens).copy_(values);
     // One new token (a decode step): a direct pass over the cache, because
     // at::matmul would make two small BLAS calls per head here.
     if (tokens == 1) {
@@ -226,26 +224,30 @@ at::Tensor Gpt2Model::attention(int layer, const at::Tensor& qkv, std::int64_t b
                      static_cast<float>(attentionScale(layer)), out.data_ptr<float>());
       return out;
     }
-    keys = cache->keys[index].narrow(1, 0, past + tokens).unsqueeze(0);
-    values = cache->values[index].narrow(1, 0, past + tokens).unsqueeze(0);
   }
 
-  // scores [B, H, T, L]; query i sits at position past + i and attends to keys
-  // 0 .. past + i. The diagonal is never masked, so no row is all -inf.
-  at::Tensor scores = at::matmul(query, keys.transpose(-2, -1));
-  scores.mul_(attentionScale(layer));
-  if (tokens > 1) {
-    const at::Tensor future =
-        at::ones({tokens, past + tokens}, scores.options().dtype(at::kBool)).triu(past + 1);
-    scores.masked_fill_(future, -std::numeric_limits<float>::infinity());
+  // Several tokens: causal attention over the cache, or over the block's own
+  // keys and values (columns C and 2C of each qkv row) without one.
+  const at::Tensor packed = qkv.contiguous();
+  const float* qkvData = packed.data_ptr<float>();
+  const std::int64_t rowStride = 3 * m_config.nEmbd;
+  at::Tensor out = at::empty({batch * tokens, m_config.nEmbd}, qkv.options());
+  const CausalAttentionShape shape{heads, headDim, past, tokens};
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const float* rows = qkvData + b * tokens * rowStride;
+    const AttentionRows queryRows{rows, headDim, rowStride};
+    AttentionRows keyRows{rows + m_config.nEmbd, headDim, rowStride};
+    AttentionRows valueRows{rows + 2 * m_config.nEmbd, headDim, rowStride};
+    if (cache != nullptr) {
+      const auto index = static_cast<std::size_t>(layer);
+      const std::int64_t headStride = cache->capacity() * headDim;
+      keyRows = AttentionRows{cache->keys[index].data_ptr<float>(), headStride, headDim};
+      valueRows = AttentionRows{cache->values[index].data_ptr<float>(), headStride, headDim};
+    }
+    attendCausal(queryRows, keyRows, valueRows, shape, static_cast<float>(attentionScale(layer)),
+                 out.data_ptr<float>() + b * tokens * m_config.nEmbd);
   }
-  const at::Tensor probabilities = at::softmax(scores, -1);
-
-  // [B, H, T, D] -> [B*T, C], contiguous for the output projection.
-  return at::matmul(probabilities, values)
-      .permute({0, 2, 1, 3})
-      .contiguous()
-      .view({batch * tokens, m_config.nEmbd});
+  return out;
 }
 
 at::Tensor Gpt2Model::mlp(const Gpt2BlockWeights& block, const at::Tensor& x) const {
