@@ -33,16 +33,28 @@ void printUsage() {
   }
 }
 
-// Restarts the process with OMP_WAIT_POLICY=passive unless the variable is
-// set. LibTorch's OpenMP threads otherwise spin after each parallel region
-// and take the cores from OpenBLAS's threads, which run the FP32 matrix
-// products: on 2 cores the FP32 prefill of the gpt2 shape ran at 220
-// tokens/s with spinning and 490 without (gpupoor bench, 256 tokens).
-// libgomp reads the variable only when it is loaded, hence the exec, which
-// costs about 0.4 s of library loading. Commands that run no model skip it.
-// Set OMP_WAIT_POLICY=active to keep spinning.
-void restartWithPassiveOpenMp(int argc, char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+// Restarts the process once with settings for the two thread pools that run
+// model work, each applied only when the user has not set it:
+// - OMP_WAIT_POLICY=passive. LibTorch's OpenMP threads otherwise spin after
+//   each parallel region and take the cores from OpenBLAS's threads, which run
+//   the FP32 matrix products: on 2 cores the FP32 prefill of the gpt2 shape
+//   ran at 220 tokens/s with spinning and 490 without (gpupoor bench, 256
+//   tokens).
+// - OPENBLAS_THREAD_TIMEOUT=20. OpenBLAS's threads poll with sched_yield for
+//   2^28 cycles (about 0.1 s) after each product before they sleep. The INT8
+//   models call OpenBLAS only for prefill attention, so its threads kept
+//   polling through the INT8 kernels that followed, on the same 2 cores:
+//   gpt2-large w8a8 prefill ran at 148 tokens/s with the default and 208
+//   with a short timeout. 2^20 cycles (about 0.3 ms) still covers the gaps
+//   between the products of an FP32 decode step, so FP32 keeps its threads
+//   awake where it needs them (see docs/benchmarks.md).
+// Both libraries read the variables only when they are loaded, hence the
+// exec, which costs about 0.4 s of library loading. Commands that run no
+// model skip it.
+void restartWithThreadSettings(int argc, char** argv) {
+  const bool setOpenMp = std::getenv("OMP_WAIT_POLICY") == nullptr;
+  const bool setOpenBlas = std::getenv("OPENBLAS_THREAD_TIMEOUT") == nullptr;
+  if (!setOpenMp && !setOpenBlas) return;
   if (argc >= 2) {
     const std::string_view first = argv[1];
     for (const std::string_view light : {"--version", "-V", "--help", "-h", "help", "models", "tokenize",
@@ -53,16 +65,18 @@ void restartWithPassiveOpenMp(int argc, char** argv) {
       if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") return;
     }
   }
-  setenv("OMP_WAIT_POLICY", "passive", 1);
+  if (setOpenMp) setenv("OMP_WAIT_POLICY", "passive", 1);
+  if (setOpenBlas) setenv("OPENBLAS_THREAD_TIMEOUT", "20", 1);
   execv("/proc/self/exe", argv);
-  // The exec failed: carry on with the default policy.
-  std::fprintf(stderr, "gpupoor: could not restart with OMP_WAIT_POLICY=passive: %s\n", std::strerror(errno));
+  // The exec failed: carry on with the libraries' defaults.
+  std::fprintf(stderr, "gpupoor: could not restart with the thread settings: %s\n",
+               std::strerror(errno));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  restartWithPassiveOpenMp(argc, argv);
+  restartWithThreadSettings(argc, argv);
   if (argc < 2) return gpupoor::gui::runGui(argc, argv);
 
   const std::string first = argv[1];
