@@ -37,8 +37,16 @@ using Clock = std::chrono::steady_clock;
 constexpr double kInitStd = 0.02;
 // Buffer for the copy bandwidth: far larger than any cache.
 constexpr std::size_t kCopyBytes = std::size_t{1} << 30;
-// Allocations from this size get their own mmap (see runInt8Benchmark).
+// While a model loads, allocations from this size get their own mmap (see
+// useLoadingAllocator).
 constexpr int kMmapThresholdBytes = 1 << 20;
+// While it runs, glibc's largest dynamic mmap threshold (32 MiB on 64-bit)
+// and the trim threshold glibc pairs with it (twice as large), as a process
+// that never calls mallopt reaches after its first large free.
+constexpr int kTimingMmapThresholdBytes = 32 << 20;
+constexpr int kTimingTrimThresholdBytes = 64 << 20;
+// glibc's default trim threshold.
+constexpr int kDefaultTrimThresholdBytes = 128 << 10;
 // Matrix-vector calls per GEMV timing sample.
 constexpr int kGemvCallsPerSample = 20;
 
@@ -151,15 +159,42 @@ double measureGemvBandwidth(const Gpt2Model& model, int repeats) {
   return static_cast<double>(layer.footprint().weightBytes) * kGemvCallsPerSample / (ms * 1e6);
 }
 
-BenchSchemeResult benchScheme(const Gpt2Config& config, const fs::path& dir, QuantScheme scheme,
-                              const BenchSettings& settings,
-                              const std::function<void(const std::string&)>& log) {
+// For measuring a load: a fixed mmap threshold keeps every large tensor in
+// its own mapping, which goes back to the OS when the tensor is freed.
+// glibc's default threshold grows after such a free, and the next model copy
+// would then reuse heap pages that RSS already counts.
+void useLoadingAllocator() {
+  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+  mallopt(M_TRIM_THRESHOLD, kDefaultTrimThresholdBytes);
+}
+
+// For timing: temporaries up to 32 MiB (the MLP activations of 512 tokens on
+// gpt2-large are 10 MiB) come from heap pages that stay mapped between
+// layers, as they do in the app and the other commands. With the loading
+// setting, each of them was a fresh mapping, page-faulted in and zeroed on
+// every layer. Switching settings took gpt2-large prefill (512 tokens, 2
+// threads) from 133 to 170 tokens/s in FP32 and from 206 to 348 in w8a8.
+void useTimingAllocator() {
+  mallopt(M_MMAP_THRESHOLD, kTimingMmapThresholdBytes);
+  mallopt(M_TRIM_THRESHOLD, kTimingTrimThresholdBytes);
+}
+
+// One copy of the model under test and what was measured of it.
+struct LoadedScheme {
   BenchSchemeResult result;
+  std::unique_ptr<Gpt2Model> model;
+};
+
+// Loads (and quantizes) one copy from disk, measuring resident memory around
+// it. The trim returns freed heap pages to the OS first, so they neither
+// hide nor inflate this copy's RSS delta.
+LoadedScheme loadScheme(const Gpt2Config& config, const fs::path& dir, QuantScheme scheme,
+                        const std::function<void(const std::string&)>& log) {
+  LoadedScheme loaded;
+  BenchSchemeResult& result = loaded.result;
   result.scheme = scheme;
 
-  // Load (and quantize) from disk, measuring resident memory around it. The
-  // trim returns the previous copy's freed heap pages to the OS first, so
-  // they neither hide nor inflate this copy's RSS delta.
+  useLoadingAllocator();
   malloc_trim(0);
   const std::unique_ptr<LayerFactory> factory = makeLayerFactory(scheme, 4 * config.nLayer + 2);
   const bool peakReset = resetPeakRss();
@@ -167,33 +202,53 @@ BenchSchemeResult benchScheme(const Gpt2Config& config, const fs::path& dir, Qua
   const Clock::time_point loadStart = Clock::now();
   LoadOptions options;
   options.factory = factory.get();
-  std::unique_ptr<Gpt2Model> model = loadGpt2Model(dir, options);
+  loaded.model = loadGpt2Model(dir, options);
   result.loadMs = msSince(loadStart);
   const ProcessMemory after = readProcessMemory();
   result.rssDeltaBytes = after.rssBytes - before.rssBytes;
   result.peakRssDeltaBytes = after.peakRssBytes - before.rssBytes;
   result.peakMeasured = peakReset;
-  result.weightBytes = model->memory().total();
+  result.weightBytes = loaded.model->memory().total();
   log(fmt::format(
       "  {}: loaded in {:.0f} ms, weights {:.1f} MiB, RSS +{:.1f} MiB, peak +{:.1f} MiB",
       schemeName(scheme), result.loadMs, result.weightBytes / 1048576.0,
       result.rssDeltaBytes / 1048576.0, result.peakRssDeltaBytes / 1048576.0));
+  return loaded;
+}
+
+// Times every loaded copy in rounds: a warm-up round, then `repeats` rounds
+// in each of which every copy runs once, one after another. Drift of the
+// machine's speed over minutes (seen as 7.3 to 9.2 FP32 decode tokens/s on
+// one machine when the copies ran one after the other) then affects all
+// copies of a round alike, so the ratios between them are steadier.
+void timeSchemes(std::vector<LoadedScheme>& copies, const Gpt2Config& config,
+                 const BenchSettings& settings,
+                 const std::function<void(const std::string&)>& log) {
+  useTimingAllocator();
+  const std::size_t count = copies.size();
 
   // Prefill: a prompt of prefillTokens through the batched forward pass into
   // an empty KV cache, with logits for the last position only, as generation
-  // does before its first token. The cache is allocated once and cleared per
+  // does before its first token. Each cache is allocated once and cleared per
   // run, so no allocation is timed.
   at::manual_seed(7);
   const at::Tensor prefillIds = at::randint(0, config.vocabSize, {settings.prefillTokens}, at::kLong);
-  double prefillMs = 0.0;
+  std::vector<std::vector<double>> prefillMs(count);
   {
-    KvCache prefillCache = model->newCache();
-    prefillMs = medianMs(settings.repeats, [&] {
-      prefillCache.clear();
-      model->forwardIncremental(prefillIds, prefillCache, /*lastOnly=*/true);
-    });
+    std::vector<KvCache> caches;
+    for (const LoadedScheme& copy : copies) caches.push_back(copy.model->newCache());
+    for (int round = 0; round <= settings.repeats; ++round) {
+      for (std::size_t i = 0; i < count; ++i) {
+        caches[i].clear();
+        const Clock::time_point start = Clock::now();
+        copies[i].model->forwardIncremental(prefillIds, caches[i], /*lastOnly=*/true);
+        if (round > 0) prefillMs[i].push_back(msSince(start));
+      }
+      log(fmt::format("  prefill round {}/{} done{}", round, settings.repeats,
+                      round == 0 ? " (warm-up)" : ""));
+    }
   }
-  result.prefillTokensPerSecond = settings.prefillTokens / (prefillMs / 1000.0);
+
 
   // Decode: greedy generation after a short prompt; the decode rate excludes
   // the prompt's forward pass.
@@ -205,17 +260,25 @@ BenchSchemeResult benchScheme(const Gpt2Config& config, const fs::path& dir, Qua
   GenerationSettings generation;
   generation.maxNewTokens = settings.decodeTokens;
   generation.stopAtEos = false;
-  std::vector<double> decodeRates;
-  for (int i = 0; i <= settings.repeats; ++i) {
-    const GenerationResult run = generate(*model, prompt, generation);
-    if (i > 0) decodeRates.push_back(run.decodeTokensPerSecond);
+  std::vector<std::vector<double>> decodeRates(count);
+  for (int round = 0; round <= settings.repeats; ++round) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const GenerationResult run = generate(*copies[i].model, prompt, generation);
+      if (round > 0) decodeRates[i].push_back(run.decodeTokensPerSecond);
+    }
+    log(fmt::format("  decode round {}/{} done{}", round, settings.repeats,
+                    round == 0 ? " (warm-up)" : ""));
   }
-  result.decodeTokensPerSecond = median(decodeRates);
-  result.gemvGigabytesPerSecond = measureGemvBandwidth(*model, settings.repeats);
-  log(fmt::format("  {}: prefill {:.1f} tokens/s, decode {:.2f} tokens/s, GEMV {:.1f} GB/s",
-                  schemeName(scheme), result.prefillTokensPerSecond, result.decodeTokensPerSecond,
-                  result.gemvGigabytesPerSecond));
-  return result;
+
+  for (std::size_t i = 0; i < count; ++i) {
+    BenchSchemeResult& result = copies[i].result;
+    result.prefillTokensPerSecond = settings.prefillTokens / (median(prefillMs[i]) / 1000.0);
+    result.decodeTokensPerSecond = median(decodeRates[i]);
+    result.gemvGigabytesPerSecond = measureGemvBandwidth(*copies[i].model, settings.repeats);
+    log(fmt::format("  {}: prefill {:.1f} tokens/s, decode {:.2f} tokens/s, GEMV {:.1f} GB/s",
+                    schemeName(result.scheme), result.prefillTokensPerSecond,
+                    result.decodeTokensPerSecond, result.gemvGigabytesPerSecond));
+  }
 }
 
 }  // namespace
@@ -258,11 +321,7 @@ BenchReport runInt8Benchmark(const BenchSettings& settings,
   for (const std::string& shape : settings.shapes) configs.push_back(benchShapeConfig(shape));
 
   setComputeThreads(settings.threads);
-  // A fixed mmap threshold keeps every large tensor in its own mapping, which
-  // goes back to the OS when the tensor is freed. glibc's default threshold
-  // grows after such a free, and the next model copy would then reuse heap
-  // pages that RSS already counts.
-  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+  useLoadingAllocator();
   BenchReport report;
   const MachineInfo machine = collectMachineInfo();
   double loads[1] = {0.0};
@@ -272,9 +331,16 @@ BenchReport runInt8Benchmark(const BenchSettings& settings,
   report.kernelIsa = std::string(kernels::isaName(kernels::activeIsa()));
   report.cpuModel = machine.cpuModel;
   report.blasLibrary = machine.blasLibrary;
-  log(fmt::format("CPU {}, {} threads, INT8 kernels {}, BLAS {}, load average {:.1f}",
+  const auto environment = [](const char* name) {
+    const char* value = std::getenv(name);
+    return std::string(value != nullptr ? value : "unset");
+  };
+  report.openMpWaitPolicy = environment("OMP_WAIT_POLICY");
+  report.openBlasThreadTimeout = environment("OPENBLAS_THREAD_TIMEOUT");
+  log(fmt::format("CPU {}, {} threads, INT8 kernels {}, BLAS {}, OMP_WAIT_POLICY {}, "
+                  "OPENBLAS_THREAD_TIMEOUT {}, load average {:.1f}",
                   report.cpuModel, report.threads, report.kernelIsa, report.blasLibrary,
-                  report.loadAverage));
+                  report.openMpWaitPolicy, report.openBlasThreadTimeout, report.loadAverage));
 
   report.copyGigabytesPerSecond = measureCopyBandwidth(settings.repeats);
   log(fmt::format("memcpy bandwidth {:.1f} GB/s (read + write)", report.copyGigabytesPerSecond));
@@ -288,9 +354,15 @@ BenchReport runInt8Benchmark(const BenchSettings& settings,
     log(fmt::format("{}: writing random F32 weights to {}", shapeResult.shape,
                     folder.path().string()));
     shapeResult.float32FileBytes = writeRandomCheckpoint(configs[i], folder.path());
+    // Every copy is loaded before any is timed: loads then start from the
+    // same clean heap, and the timing rounds can alternate between copies.
+    std::vector<LoadedScheme> copies;
     for (const QuantScheme scheme : settings.schemes) {
-      shapeResult.schemes.push_back(benchScheme(configs[i], folder.path(), scheme, settings, log));
+      copies.push_back(loadScheme(configs[i], folder.path(), scheme, log));
     }
+    timeSchemes(copies, configs[i], settings, log);
+    for (LoadedScheme& copy : copies) shapeResult.schemes.push_back(copy.result);
+    copies.clear();
     report.shapes.push_back(std::move(shapeResult));
   }
   return report;

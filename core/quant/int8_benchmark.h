@@ -60,6 +60,10 @@ struct BenchReport {
   std::string cpuModel;
   std::string blasLibrary;
   double loadAverage = 0.0;  // 1-minute load average at the start
+  // OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT as the run saw them ("unset"
+  // when absent): both change the speed of the thread pools.
+  std::string openMpWaitPolicy;
+  std::string openBlasThreadTimeout;
 };
 
 // GPT-2 configurations by Hugging Face model name: distilgpt2, gpt2,
