@@ -35,26 +35,30 @@ void printUsage() {
 
 // Restarts the process once with settings for the two thread pools that run
 // model work, each applied only when the user has not set it:
-// - OMP_WAIT_POLICY=passive. LibTorch's OpenMP threads otherwise spin after
-//   each parallel region and take the cores from OpenBLAS's threads, which run
-//   the FP32 matrix products: on 2 cores the FP32 prefill of the gpt2 shape
-//   ran at 220 tokens/s with spinning and 490 without (gpupoor bench, 256
-//   tokens).
+// - OMP_WAIT_POLICY=passive and GOMP_SPINCOUNT=20000. By default LibTorch's
+//   OpenMP threads spin for 300000 rounds after each parallel region and take
+//   the cores from OpenBLAS's threads, which run the FP32 matrix products. On
+//   2 cores the FP32 prefill of the gpt2 shape ran at 220 tokens/s with that
+//   spinning and 490 without (gpupoor bench, 256 tokens). Not spinning at all
+//   costs a wake-up per parallel region instead, and an INT8 decode step runs
+//   one region per matrix: gpt2-large w8a8 decode ran at 20.5 tokens/s
+//   without spinning and 29.6 with 20000 rounds.
 // - OPENBLAS_THREAD_TIMEOUT=20. OpenBLAS's threads poll with sched_yield for
-//   2^28 cycles (about 0.1 s) after each product before they sleep. The INT8
-//   models call OpenBLAS only for prefill attention, so its threads kept
-//   polling through the INT8 kernels that followed, on the same 2 cores:
-//   gpt2-large w8a8 prefill ran at 148 tokens/s with the default and 208
-//   with a short timeout. 2^20 cycles (about 0.3 ms) still covers the gaps
-//   between the products of an FP32 decode step, so FP32 keeps its threads
-//   awake where it needs them (see docs/benchmarks.md).
+//   2^28 cycles (about 0.1 s) after each product before they sleep, and so
+//   keep polling through the OpenMP work that follows on the same cores.
+//   When prefill attention still went through OpenBLAS, gpt2-large w8a8
+//   prefill ran at 148 tokens/s with the default and 208 with a short
+//   timeout. 2^20 cycles (about 0.3 ms) still covers the gaps between the
+//   products of an FP32 decode step, so FP32 keeps its threads awake where
+//   it needs them (see docs/benchmarks.md).
 // Both libraries read the variables only when they are loaded, hence the
 // exec, which costs about 0.4 s of library loading. Commands that run no
 // model skip it.
 void restartWithThreadSettings(int argc, char** argv) {
   const bool setOpenMp = std::getenv("OMP_WAIT_POLICY") == nullptr;
+  const bool setSpinCount = std::getenv("GOMP_SPINCOUNT") == nullptr;
   const bool setOpenBlas = std::getenv("OPENBLAS_THREAD_TIMEOUT") == nullptr;
-  if (!setOpenMp && !setOpenBlas) return;
+  if (!setOpenMp && !setSpinCount && !setOpenBlas) return;
   if (argc >= 2) {
     const std::string_view first = argv[1];
     for (const std::string_view light : {"--version", "-V", "--help", "-h", "help", "models", "tokenize",
@@ -66,6 +70,7 @@ void restartWithThreadSettings(int argc, char** argv) {
     }
   }
   if (setOpenMp) setenv("OMP_WAIT_POLICY", "passive", 1);
+  if (setSpinCount) setenv("GOMP_SPINCOUNT", "20000", 1);
   if (setOpenBlas) setenv("OPENBLAS_THREAD_TIMEOUT", "20", 1);
   execv("/proc/self/exe", argv);
   // The exec failed: carry on with the libraries' defaults.
