@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+
 #include "core/common/errors.h"
 #include "core/quant/int8_benchmark.h"
 #include "gui/cli/command.h"
@@ -150,8 +152,13 @@ int runBench(const QStringList& args) {
   if (parser.isSet("temp-dir")) settings.tempDir = parser.value("temp-dir").toStdString();
   const bool json = parser.isSet("json");
 
+  // With --json, stdout carries only the report, so progress goes to stderr.
   const BenchReport report = runInt8Benchmark(settings, [&](const std::string& line) {
-    if (!json) printLine(line);
+    if (json) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    } else {
+      printLine(line);
+    }
   });
   if (json) {
     printLine(toJson(report).dump(2));
