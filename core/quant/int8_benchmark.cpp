@@ -336,11 +336,13 @@ BenchReport runInt8Benchmark(const BenchSettings& settings,
     return std::string(value != nullptr ? value : "unset");
   };
   report.openMpWaitPolicy = environment("OMP_WAIT_POLICY");
+  report.openMpSpinCount = environment("GOMP_SPINCOUNT");
   report.openBlasThreadTimeout = environment("OPENBLAS_THREAD_TIMEOUT");
   log(fmt::format("CPU {}, {} threads, INT8 kernels {}, BLAS {}, OMP_WAIT_POLICY {}, "
-                  "OPENBLAS_THREAD_TIMEOUT {}, load average {:.1f}",
+                  "GOMP_SPINCOUNT {}, OPENBLAS_THREAD_TIMEOUT {}, load average {:.1f}",
                   report.cpuModel, report.threads, report.kernelIsa, report.blasLibrary,
-                  report.openMpWaitPolicy, report.openBlasThreadTimeout, report.loadAverage));
+                  report.openMpWaitPolicy, report.openMpSpinCount, report.openBlasThreadTimeout,
+                  report.loadAverage));
 
   report.copyGigabytesPerSecond = measureCopyBandwidth(settings.repeats);
   log(fmt::format("memcpy bandwidth {:.1f} GB/s (read + write)", report.copyGigabytesPerSecond));

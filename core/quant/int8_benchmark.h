@@ -60,9 +60,10 @@ struct BenchReport {
   std::string cpuModel;
   std::string blasLibrary;
   double loadAverage = 0.0;  // 1-minute load average at the start
-  // OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT as the run saw them ("unset"
-  // when absent): both change the speed of the thread pools.
+  // OMP_WAIT_POLICY, GOMP_SPINCOUNT and OPENBLAS_THREAD_TIMEOUT as the run
+  // saw them ("unset" when absent): they change the speed of the thread pools.
   std::string openMpWaitPolicy;
+  std::string openMpSpinCount;
   std::string openBlasThreadTimeout;
 };
 

@@ -75,6 +75,7 @@ nlohmann::json toJson(const BenchReport& report) {
             {"kernel_isa", report.kernelIsa},
             {"blas_library", report.blasLibrary},
             {"omp_wait_policy", report.openMpWaitPolicy},
+            {"gomp_spincount", report.openMpSpinCount},
             {"openblas_thread_timeout", report.openBlasThreadTimeout},
             {"cpu_model", report.cpuModel},
             {"load_average_at_start", report.loadAverage}}},
@@ -85,11 +86,11 @@ nlohmann::json toJson(const BenchReport& report) {
 void printTable(const BenchReport& report) {
   printLine(
       fmt::format("CPU: {} | threads {} | INT8 kernels {} | BLAS {} | OMP_WAIT_POLICY {} | "
-                  "OPENBLAS_THREAD_TIMEOUT {} | medians of {} runs after 1 warm-up | load "
-                  "average at start {:.1f}",
+                  "GOMP_SPINCOUNT {} | OPENBLAS_THREAD_TIMEOUT {} | medians of {} runs after 1 "
+                  "warm-up | load average at start {:.1f}",
                   report.cpuModel, report.threads, report.kernelIsa, report.blasLibrary,
-                  report.openMpWaitPolicy, report.openBlasThreadTimeout, report.repeats,
-                  report.loadAverage));
+                  report.openMpWaitPolicy, report.openMpSpinCount, report.openBlasThreadTimeout,
+                  report.repeats, report.loadAverage));
   printLine(
       fmt::format("memcpy bandwidth (read + write): {:.1f} GB/s", report.copyGigabytesPerSecond));
   printLine(fmt::format("{:<12} {:<6} {:>10} {:>10} {:>10} {:>12} {:>11} {:>9} {:>8} {:>8}",
