@@ -174,6 +174,22 @@ class TestQuantizedCheckpoint : public QObject {
         gpupoor::saveQuantizedModel(*buildModel(factory, false), m_source, m_source));
   }
 
+  // The quantize command checks --out before it quantizes anything.
+  void unusableOutputRejectedEarly() {
+    QVERIFY_THROWS_EXCEPTION(gpupoor::InvalidArgument,
+                             gpupoor::prepareQuantizedOutputDir(m_source, m_source));
+
+    const fs::path file = m_source.parent_path() / "a-file";
+    std::ofstream(file) << "x";
+    QVERIFY_THROWS_EXCEPTION(gpupoor::InvalidArgument,
+                             gpupoor::prepareQuantizedOutputDir(m_source, file));
+    QVERIFY_THROWS_EXCEPTION(gpupoor::InvalidArgument,
+                             gpupoor::prepareQuantizedOutputDir(m_source, file / "inside"));
+
+    gpupoor::prepareQuantizedOutputDir(m_source, m_out / "nested");
+    QVERIFY(fs::is_directory(m_out / "nested"));
+  }
+
   void damagedFilesAreRejected_data() {
     QTest::addColumn<QString>("damage");
     QTest::newRow("other version") << "version";

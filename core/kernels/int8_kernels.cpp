@@ -21,7 +21,11 @@ const KernelTable& chooseKernels() {
   const char* requested = std::getenv("GPUPOOR_KERNELS");
   KernelIsa isa = KernelIsa::Scalar;
   if (requested != nullptr && *requested != '\0') {
-    isa = parseIsa(requested);
+    try {
+      isa = parseIsa(requested);
+    } catch (const InvalidArgument& error) {
+      throw InvalidArgument(fmt::format("GPUPOOR_KERNELS: {}", error.what()));
+    }
     if (!isaSupported(isa)) {
       throw InvalidArgument(fmt::format(
           "GPUPOOR_KERNELS={} requests {} kernels, but this CPU does not support {}; unset "

@@ -79,8 +79,10 @@ class TemporaryFolder {
   explicit TemporaryFolder(const fs::path& parent) {
     std::string pattern = (parent / "gpupoor-bench-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
-      throw Error(fmt::format("failed to create a temporary folder in {}: {}; pass --temp-dir",
-                              parent.string(), std::strerror(errno)));
+      throw InvalidArgument(fmt::format(
+          "cannot create a temporary folder in {}: {}; pass --temp-dir with an existing, "
+          "writable folder",
+          parent.string(), std::strerror(errno)));
     }
     m_path = pattern;
   }
@@ -344,10 +346,15 @@ BenchReport runInt8Benchmark(const BenchSettings& settings,
                   report.openMpWaitPolicy, report.openMpSpinCount, report.openBlasThreadTimeout,
                   report.loadAverage));
 
+  const fs::path parent = settings.tempDir.empty() ? fs::temp_directory_path() : settings.tempDir;
+  // Fails now, not after the first measurements, when the folder is unusable.
+  {
+    const TemporaryFolder probe(parent);
+  }
+
   report.copyGigabytesPerSecond = measureCopyBandwidth(settings.repeats);
   log(fmt::format("memcpy bandwidth {:.1f} GB/s (read + write)", report.copyGigabytesPerSecond));
 
-  const fs::path parent = settings.tempDir.empty() ? fs::temp_directory_path() : settings.tempDir;
   for (std::size_t i = 0; i < configs.size(); ++i) {
     BenchShapeResult shapeResult;
     shapeResult.shape = settings.shapes[i];

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <map>
 #include <system_error>
@@ -153,13 +154,33 @@ void copyModelFiles(const fs::path& sourceDir, const fs::path& outDir) {
 
 }  // namespace
 
-void saveQuantizedModel(const Gpt2Model& model, const fs::path& sourceDir, const fs::path& outDir) {
+void prepareQuantizedOutputDir(const fs::path& sourceDir, const fs::path& outDir) {
   std::error_code error;
   if (fs::exists(outDir) && fs::equivalent(sourceDir, outDir, error)) {
     throw InvalidArgument(fmt::format(
         "the output folder {} is the source folder; choose a new folder for the quantized model",
         outDir.string()));
   }
+  if (fs::exists(outDir, error) && !fs::is_directory(outDir, error)) {
+    throw InvalidArgument(fmt::format(
+        "the output path {} exists and is not a folder; choose a folder for the quantized model",
+        outDir.string()));
+  }
+  fs::create_directories(outDir, error);
+  if (error) {
+    throw InvalidArgument(fmt::format("cannot create the output folder {}: {}; choose a writable "
+                                      "location for the quantized model",
+                                      outDir.string(), error.message()));
+  }
+  if (access(outDir.c_str(), W_OK) != 0) {
+    throw InvalidArgument(fmt::format(
+        "the output folder {} is not writable; choose a writable location for the quantized model",
+        outDir.string()));
+  }
+}
+
+void saveQuantizedModel(const Gpt2Model& model, const fs::path& sourceDir, const fs::path& outDir) {
+  prepareQuantizedOutputDir(sourceDir, outDir);
   const Gpt2Weights& weights = model.weights();
   TensorCollector collector;
   collector.addEmbedding("wte", weights.tokenEmbedding.get());
@@ -180,10 +201,6 @@ void saveQuantizedModel(const Gpt2Model& model, const fs::path& sourceDir, const
   collector.addFloat("ln_f.bias", weights.lnFBias);
   if (weights.lmHead) collector.addEmbedding("lm_head", weights.lmHead.get());
 
-  fs::create_directories(outDir, error);
-  if (error) {
-    throw Error(fmt::format("failed to create {}: {}", outDir.string(), error.message()));
-  }
   copyModelFiles(sourceDir, outDir);
   const std::map<std::string, std::string> metadata = {
       {kFormatKey, kQuantizedFormatName},

@@ -31,10 +31,17 @@ inline constexpr const char* kQuantizedFormatVersion = "1";
 // Writes `model` (all weight layers Int8Linear / Int8Embedding) to `outDir`,
 // creating it, and copies config.json plus the tokenizer files found in
 // `sourceDir`. Throws InvalidArgument when a layer is not INT8 or outDir is
-// sourceDir, InvalidCheckpoint when sourceDir has no config.json, and Error
-// when writing fails.
+// unusable (see prepareQuantizedOutputDir), InvalidCheckpoint when sourceDir
+// has no config.json, and Error when writing fails.
 void saveQuantizedModel(const Gpt2Model& model, const std::filesystem::path& sourceDir,
                         const std::filesystem::path& outDir);
+
+// Checks, before any quantizing, that `outDir` can take a quantized copy of
+// `sourceDir`: it is not the source folder, and it is a folder that exists
+// or can be created (it is created). Throws InvalidArgument naming the
+// folder otherwise.
+void prepareQuantizedOutputDir(const std::filesystem::path& sourceDir,
+                               const std::filesystem::path& outDir);
 
 // True when `modelDir`/model.safetensors carries gpupoor.format metadata.
 // Never throws: an unreadable or missing file gives false.

@@ -37,6 +37,9 @@ int runQuantize(const QStringList& args) {
     throw InvalidArgument("invalid --scheme fp32: quantize writes w8a32 or w8a8 models");
   }
 
+  // Before any quantizing, so a bad --out fails at once and not after the work.
+  prepareQuantizedOutputDir(modelDir, outDir);
+
   const std::unique_ptr<LayerFactory> factory = makeLayerFactory(scheme);
   LoadOptions options;
   options.factory = factory.get();
