@@ -219,10 +219,10 @@ LoadedScheme loadScheme(const Gpt2Config& config, const fs::path& dir, QuantSche
 }
 
 // Times every loaded copy in rounds: a warm-up round, then `repeats` rounds
-// in each of which every copy runs once, one after another. Drift of the
-// machine's speed over minutes (seen as 7.3 to 9.2 FP32 decode tokens/s on
-// one machine when the copies ran one after the other) then affects all
-// copies of a round alike, so the ratios between them are steadier.
+// in each of which every copy runs once, one after another. The machine's
+// speed drifts over minutes: one machine measured 7.3 to 9.2 FP32 decode
+// tokens/s when the copies ran one after the other. Within a round the drift
+// affects all copies alike, so the ratios between them are steadier.
 void timeSchemes(std::vector<LoadedScheme>& copies, const Gpt2Config& config,
                  const BenchSettings& settings,
                  const std::function<void(const std::string&)>& log) {
