@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <string>
+
 #include "core/common/errors.h"
 #include "core/io/model_locator.h"
 #include "core/model/model_loader.h"
@@ -32,10 +34,12 @@ int runQuantize(const QStringList& args) {
 
   const std::filesystem::path modelDir = resolveModelDir(requiredValue(parser, "model").toStdString());
   const std::filesystem::path outDir = requiredValue(parser, "out").toStdString();
-  const QuantScheme scheme = parseScheme(parser.value("scheme").toStdString());
-  if (scheme == QuantScheme::Fp32) {
-    throw InvalidArgument("invalid --scheme fp32: quantize writes w8a32 or w8a8 models");
+  const std::string schemeText = parser.value("scheme").toStdString();
+  if (schemeText != "w8a32" && schemeText != "w8a8") {
+    throw InvalidArgument(fmt::format(
+        "invalid --scheme '{}': quantize writes w8a32 or w8a8 models", schemeText));
   }
+  const QuantScheme scheme = parseScheme(schemeText);
 
   // Before any quantizing, so a bad --out fails at once and not after the work.
   prepareQuantizedOutputDir(modelDir, outDir);
