@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/kernels/avx2_reductions.h"
 #include "core/kernels/int8_kernels_isa.h"
 #include "core/kernels/tile_loop.h"
 
@@ -29,13 +30,6 @@ constexpr int kTileTokens = 2;
 // Rows per cache chunk: small enough that kRowChunk rows of 5120 int8 values
 // (80 KiB) stay in L2 while every token passes over them.
 constexpr std::int64_t kRowChunk = 16;
-
-float horizontalSum(__m256 v) {
-  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
-  const __m128 sum1 = _mm_add_ss(sum2, _mm_shuffle_ps(sum2, sum2, 0x55));
-  return _mm_cvtss_f32(sum1);
-}
 
 std::int32_t horizontalSum(__m256i v) {
   const __m128i sum4 = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));

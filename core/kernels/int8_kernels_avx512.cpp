@@ -48,8 +48,8 @@ static_assert(kActivationOffset == 1 << kActivationOffsetShift);
 // How far ahead of its reads a decode kernel prefetches weights, into L2.
 // On a 2-core AVX-512 Xeon, a decode-like pass over all gpt2-large int8
 // matrices streamed 14 (w8a32) and 16 (w8a8) GB/s with the AVX2 kernels'
-// choice (1 KiB ahead into L1), 19 and 23 GB/s with 4 KiB ahead into L2,
-// and no better at 6 or 8 KiB or with _MM_HINT_T2.
+// choice, 1 KiB ahead into L1. 4 KiB ahead into L2 gave 19 and 23 GB/s.
+// 6 or 8 KiB, or _MM_HINT_T2, were no better.
 constexpr std::int64_t kDecodePrefetchBytes = 4096;
 
 void prefetchAhead(const std::int8_t* position) {
@@ -284,10 +284,10 @@ void tileW8A8Vnni(const Int8MatrixView& w, const QuantizedRowsView& x, std::int6
 }
 
 // The 4 x 4 tile, which does nearly all of the work of a prefill, with its
-// sixteen accumulators as named variables: held in an array, GCC 12 copied
+// sixteen accumulators as named variables. Held in an array, GCC 12 copied
 // each accumulator into a fresh register around every vpdpbusd (two moves per
-// product), and with inline assembly on array elements it kept them on the
-// stack. Same sums as tileW8A8Vnni<4, 4>.
+// product). With inline assembly on array elements it kept them on the stack.
+// Same sums as tileW8A8Vnni<4, 4>.
 template <typename Sink>
 void tileW8A8Vnni4x4(const Int8MatrixView& w, const QuantizedRowsView& x, std::int64_t r0,
                      std::int64_t t0, const Sink& sink) {

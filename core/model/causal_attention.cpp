@@ -10,13 +10,17 @@
 
 namespace gpupoor {
 
-void attendCausalScalar(const AttentionRows& queries, const AttentionRows& keys,
-                        const AttentionRows& values, const CausalAttentionShape& shape,
-                        float scale, float* out) {
+namespace {
+
+// attendCausalScalar for heads [headBegin, headEnd), writing their columns of
+// the full-width output.
+void attendHeadsScalar(const AttentionRows& queries, const AttentionRows& keys,
+                       const AttentionRows& values, const CausalAttentionShape& shape, float scale,
+                       std::int64_t headBegin, std::int64_t headEnd, float* out) {
   const std::int64_t d = shape.headDim;
   const std::int64_t width = shape.heads * d;
   std::vector<float> scores(static_cast<std::size_t>(shape.past + shape.tokens));
-  for (std::int64_t h = 0; h < shape.heads; ++h) {
+  for (std::int64_t h = headBegin; h < headEnd; ++h) {
     for (std::int64_t t = 0; t < shape.tokens; ++t) {
       const float* q = queries.data + h * queries.headStride + t * queries.rowStride;
       const std::int64_t length = shape.past + t + 1;
@@ -45,6 +49,14 @@ void attendCausalScalar(const AttentionRows& queries, const AttentionRows& keys,
   }
 }
 
+}  // namespace
+
+void attendCausalScalar(const AttentionRows& queries, const AttentionRows& keys,
+                        const AttentionRows& values, const CausalAttentionShape& shape,
+                        float scale, float* out) {
+  attendHeadsScalar(queries, keys, values, shape, scale, 0, shape.heads, out);
+}
+
 void attendCausal(const AttentionRows& queries, const AttentionRows& keys,
                   const AttentionRows& values, const CausalAttentionShape& shape, float scale,
                   float* out) {
@@ -56,21 +68,7 @@ void attendCausal(const AttentionRows& queries, const AttentionRows& keys,
       attendCausalAvx2(queries, keys, values, shape, scale, begin, end, scratch.data(), out);
       return;
     }
-    // The scalar version takes whole heads: shift every operand to head `begin`.
-    const auto from = [begin](const AttentionRows& rows) {
-      return AttentionRows{rows.data + begin * rows.headStride, rows.headStride, rows.rowStride};
-    };
-    CausalAttentionShape part = shape;
-    part.heads = end - begin;
-    // out rows keep their full width; write this range's columns through a
-    // buffer of its own width.
-    const std::int64_t width = part.heads * shape.headDim;
-    std::vector<float> partOut(static_cast<std::size_t>(shape.tokens * width));
-    attendCausalScalar(from(queries), from(keys), from(values), part, scale, partOut.data());
-    for (std::int64_t t = 0; t < shape.tokens; ++t) {
-      std::copy(partOut.begin() + t * width, partOut.begin() + (t + 1) * width,
-                out + t * shape.heads * shape.headDim + begin * shape.headDim);
-    }
+    attendHeadsScalar(queries, keys, values, shape, scale, begin, end, out);
   });
 }
 

@@ -12,10 +12,14 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "core/kernels/avx2_reductions.h"
 #include "core/model/causal_attention.h"
 
 namespace gpupoor {
 namespace {
+
+using kernels::horizontalMax;
+using kernels::horizontalSum;
 
 // Queries per block: their score rows share every key load.
 constexpr std::int64_t kQueries = 4;
@@ -46,20 +50,6 @@ __m256 expNonPositive(__m256 x) {
   const __m256i exponent =
       _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(y, _mm256_castsi256_ps(exponent));
-}
-
-float horizontalMax(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 0x55));
-  return _mm_cvtss_f32(m);
-}
-
-float horizontalSum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
-  return _mm_cvtss_f32(s);
 }
 
 // Turns scores[0, length) into e^(score - max) and clears [length, end).

@@ -7,19 +7,12 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "core/kernels/avx2_reductions.h"
 #include "core/model/decode_attention.h"
 
 namespace gpupoor {
-namespace {
 
-float horizontalSum(__m256 v) {
-  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
-  const __m128 sum1 = _mm_add_ss(sum2, _mm_shuffle_ps(sum2, sum2, 0x55));
-  return _mm_cvtss_f32(sum1);
-}
-
-}  // namespace
+using kernels::horizontalSum;
 
 void attendOneTokenAvx2(const float* query, const float* keys, const float* values,
                         const DecodeAttentionShape& shape, float scale, float* scores,

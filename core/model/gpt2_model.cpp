@@ -201,6 +201,9 @@ at::Tensor Gpt2Model::attention(int layer, const at::Tensor& qkv, std::int64_t b
   const std::int64_t heads = m_config.nHead;
   const std::int64_t headDim = m_config.headDim();
 
+  const at::Tensor packed = qkv.contiguous();
+  const float* qkvData = packed.data_ptr<float>();
+
   // With a cache (B = 1), append the new keys and values and attend over all
   // L = past + T positions.
   std::int64_t past = 0;
@@ -216,10 +219,9 @@ at::Tensor Gpt2Model::attention(int layer, const at::Tensor& qkv, std::int64_t b
     // One new token (a decode step): a direct pass over the cache, because
     // at::matmul would make two small BLAS calls per head here.
     if (tokens == 1) {
-      const at::Tensor packed = qkv.contiguous();
       at::Tensor out = at::empty({1, m_config.nEmbd}, qkv.options());
       const DecodeAttentionShape shape{heads, headDim, cache->capacity(), past + 1};
-      attendOneToken(packed.data_ptr<float>(), cache->keys[index].data_ptr<float>(),
+      attendOneToken(qkvData, cache->keys[index].data_ptr<float>(),
                      cache->values[index].data_ptr<float>(), shape,
                      static_cast<float>(attentionScale(layer)), out.data_ptr<float>());
       return out;
@@ -228,8 +230,6 @@ at::Tensor Gpt2Model::attention(int layer, const at::Tensor& qkv, std::int64_t b
 
   // Several tokens: causal attention over the cache, or over the block's own
   // keys and values (columns C and 2C of each qkv row) without one.
-  const at::Tensor packed = qkv.contiguous();
-  const float* qkvData = packed.data_ptr<float>();
   const std::int64_t rowStride = 3 * m_config.nEmbd;
   at::Tensor out = at::empty({batch * tokens, m_config.nEmbd}, qkv.options());
   const CausalAttentionShape shape{heads, headDim, past, tokens};
