@@ -30,10 +30,12 @@ std::int64_t roundUp(std::int64_t value, std::int64_t step) {
   return (value + step - 1) / step * step;
 }
 
-// e^x for x <= 0, as Cephes' expf: x = n ln 2 + r with |r| <= ln 2 / 2, a
-// degree-6 polynomial for e^r, and 2^n from the exponent bits. Below -87.3
-// (where e^x is no longer a normal float) it returns e^-87.3; a softmax adds
-// such a term to a total of at least 1, so the error is below 1e-37.
+// e^x for x <= 0: x = n ln 2 + r with |r| <= ln 2 / 2, a polynomial for e^r
+// (1 + r + r^2 p(r) with the Cephes-style coefficients below), and 2^n from
+// the exponent bits. tst_causal_attention holds the result to std::exp.
+// Below -87.3, where e^x is no longer a normal float, it returns e^-87.3. A
+// softmax adds such a term to a total of at least 1, so the error is below
+// 1e-37.
 __m256 expNonPositive(__m256 x) {
   x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),

@@ -40,9 +40,9 @@ constexpr std::size_t kCopyBytes = std::size_t{1} << 30;
 // While a model loads, allocations from this size get their own mmap (see
 // useLoadingAllocator).
 constexpr int kMmapThresholdBytes = 1 << 20;
-// While it runs, glibc's largest dynamic mmap threshold (32 MiB on 64-bit)
-// and the trim threshold glibc pairs with it (twice as large), as a process
-// that never calls mallopt reaches after its first large free.
+// While a model runs: glibc's largest dynamic mmap threshold (32 MiB on
+// 64-bit) and the trim threshold glibc pairs with it (twice as large). A
+// process that never calls mallopt reaches these after its first large free.
 constexpr int kTimingMmapThresholdBytes = 32 << 20;
 constexpr int kTimingTrimThresholdBytes = 64 << 20;
 // glibc's default trim threshold.
